@@ -1,0 +1,69 @@
+# HyperScore: two commands on a fresh machine -- `make demo` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# Every pip call passes the lock: exact versions, torch==2.13.0 included, so nothing upgrades torch.
+CONSTRAINTS := constraints.txt
+PIP_INSTALL := $(PIP) install --disable-pip-version-check -c $(CONSTRAINTS)
+STAMP := $(VENV)/.installed
+CACHE_DIR ?= $(HOME)/.cache/hyperscore
+export HYPERSCORE_CACHE_DIR ?= $(CACHE_DIR)
+
+include hack/k8s.mk
+
+.PHONY: help
+help: ## list targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP_INSTALL) -q --upgrade pip setuptools wheel
+	$(PIP_INSTALL) -q -e '.[dev]'
+	@touch $@
+
+.PHONY: install
+install: $(STAMP) ## create .venv and install the locked dependencies
+
+.PHONY: demo
+demo: install ## install, then assess the bundled example project
+	$(VENV)/bin/hyperscore assess examples/demo-project
+
+.PHONY: test
+test: install k8s-bins ## run the whole test suite (builds or reuses the Kubernetes binaries)
+	$(PY) -m pytest tests -p no:cacheprovider $(PYTEST_ARGS)
+
+.PHONY: test-unit
+test-unit: install ## tests that need no control plane
+	$(PY) -m pytest tests -m "not cluster" $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff, mypy and the import contracts
+	$(VENV)/bin/ruff check evaluators operator tests hack
+	$(VENV)/bin/ruff format --check evaluators operator tests hack
+	@rm -rf .lint && mkdir -p .lint/hyperscore && ln -s ../../evaluators .lint/hyperscore/evaluators && ln -s ../../operator .lint/hyperscore/operator
+	$(VENV)/bin/mypy .lint/hyperscore --exclude "/fixtures/"
+	PYTHONPATH=.lint $(VENV)/bin/lint-imports
+
+.PHONY: fmt
+fmt: install ## format the code
+	$(VENV)/bin/ruff format evaluators operator tests hack
+	$(VENV)/bin/ruff check --fix evaluators operator tests hack
+
+.PHONY: bench
+bench: install ## benchmarks (speed and memory), prints medians
+	$(PY) -m tests.benchmarks
+
+.PHONY: lock
+lock: ## regenerate constraints.txt from a fresh resolve (torch stays 2.13.0)
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install -q -c hack/torch-pin.txt -e '.[dev]'
+	.venv-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > $(CONSTRAINTS)
+	rm -rf .venv-lock
+
+.PHONY: clean
+clean:
+	rm -rf .lint build *.egg-info .pytest_cache .mypy_cache .ruff_cache

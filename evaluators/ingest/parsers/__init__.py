@@ -1,0 +1,1 @@
+"""One module per family of files. Importing a module registers its parsers."""

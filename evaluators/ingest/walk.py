@@ -1,0 +1,154 @@
+"""Drive parsers over a source tree: decode, dispatch, record what could not be read.
+
+The walker is the only place that turns bytes into text and the only place that catches parser
+exceptions, so every parser stays a small pure function and every failure becomes an
+``Unparseable`` item (one line, naming the parser) instead of a traceback or a lost file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from hyperscore.evaluators.ingest.registry import ParseInput, Parser, load_parsers
+from hyperscore.evaluators.ingest.source import SourceFile, SourceTree
+from hyperscore.evaluators.model import Evidence, FileInfo, IngestStats, Omitted, Unparseable
+
+ProgressFn = Callable[[int, str], None]
+
+# Extension -> language, for FileInfo; only what later stages ask about.
+LANGUAGES: dict[str, str] = {
+    ".py": "python", ".pyi": "python", ".ipynb": "notebook", ".sh": "shell", ".bash": "shell",
+    ".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text",
+    ".yml": "yaml", ".yaml": "yaml", ".json": "json", ".toml": "toml", ".cfg": "ini",
+    ".ini": "ini", ".tf": "terraform", ".bicep": "bicep", ".go": "go", ".rs": "rust",
+    ".java": "java", ".scala": "scala", ".r": "r", ".jl": "julia", ".js": "javascript",
+    ".ts": "typescript", ".sql": "sql", ".cpp": "c++", ".cc": "c++", ".c": "c", ".h": "c",
+    ".cu": "cuda", ".groovy": "groovy", ".proto": "protobuf",
+    # Model and data artefacts: flagged when committed, never read.
+    ".pkl": "pickle", ".pickle": "pickle", ".joblib": "pickle", ".pt": "torch", ".pth": "torch",
+    ".ckpt": "checkpoint", ".h5": "hdf5", ".hdf5": "hdf5", ".onnx": "onnx",
+    ".safetensors": "safetensors", ".pb": "protobuf-binary", ".tflite": "tflite",
+    ".parquet": "parquet", ".csv": "csv", ".tsv": "csv", ".feather": "feather",
+    ".npy": "numpy", ".npz": "numpy", ".bin": "binary",
+}
+_NAMED: dict[str, str] = {
+    "dockerfile": "dockerfile", "containerfile": "dockerfile", "makefile": "make",
+    "jenkinsfile": "groovy", "pipfile": "toml",
+}
+
+_BINARY_SNIFF = 8192
+
+
+def language_of(path: str) -> str | None:
+    name = path.rsplit("/", 1)[-1].lower()
+    if name in _NAMED:
+        return _NAMED[name]
+    if name.startswith("dockerfile") or name.endswith(".dockerfile"):
+        return "dockerfile"
+    dot = name.rfind(".")
+    return LANGUAGES.get(name[dot:]) if dot > 0 else None
+
+
+def decode(data: bytes) -> tuple[str, str] | None:
+    """Decode text, or return None for binary content.
+
+    UTF-8 first (with or without BOM), then UTF-16 when a BOM says so; NUL bytes mean binary.
+    Anything else is read as Latin-1 so a stray byte never loses a whole file; the encoding
+    is recorded on the file's ``FileInfo``.
+    """
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in data[:_BINARY_SNIFF]:
+        return None
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return f"{exc.__class__.__name__}: {text}"[:300]
+
+
+@dataclass
+class Walker:
+    """Runs every matching parser on every file of a source tree."""
+
+    parsers: list[Parser] = field(default_factory=load_parsers)
+    progress: ProgressFn | None = None
+    stats: IngestStats = field(default_factory=IngestStats)
+
+    def run(self, tree: SourceTree) -> list[Evidence]:
+        started = time.perf_counter()
+        evidence: list[Evidence] = []
+        for count, source_file in enumerate(tree.walk(), start=1):
+            evidence.extend(self._file(source_file))
+            if self.progress is not None and count % 200 == 0:
+                self.progress(count, source_file.path)
+        evidence.extend(tree.omitted)
+        self.stats.seconds = round(time.perf_counter() - started, 4)
+        self._count(evidence)
+        return evidence
+
+    def _file(self, source_file: SourceFile) -> Iterator[Evidence]:
+        self.stats.files_seen += 1
+        path = source_file.path
+        language = language_of(path)
+        matching = [p for p in self.parsers if p.matches(path)]
+        if not matching:
+            yield FileInfo(path=path, size=source_file.size, language=language)
+            return
+        try:
+            data = source_file.read_bytes()
+        except OSError as exc:
+            yield FileInfo(path=path, size=source_file.size, language=language)
+            yield Omitted(path=path, reason="unreadable", detail=_one_line(exc))
+            return
+        self.stats.bytes_read += len(data)
+        decoded = decode(data)
+        if decoded is None:
+            yield FileInfo(path=path, size=len(data), language=language, binary=True)
+            yield Omitted(path=path, reason="binary", size=len(data),
+                          detail="binary content where " + matching[0].name + " expected text")
+            return
+        text, encoding = decoded
+        yield FileInfo(path=path, size=len(data), language=language,
+                       lines=text.count("\n") + (0 if text.endswith("\n") or not text else 1),
+                       encoding=encoding)
+        self.stats.files_parsed += 1
+        parse_input = ParseInput(path=path, text=text)
+        for parser in matching:
+            yield from self._parse(parser, parse_input)
+
+    @staticmethod
+    def _parse(parser: Parser, parse_input: ParseInput) -> Iterable[Evidence]:
+        try:
+            items = list(parser.parse(parse_input))
+        except RecursionError:
+            return [Unparseable(path=parse_input.path, parser=parser.name,
+                                reason="nested too deeply to parse")]
+        except Exception as exc:  # noqa: BLE001 - any parser failure is recorded, never raised
+            return [Unparseable(path=parse_input.path, parser=parser.name, reason=_one_line(exc))]
+        return items
+
+    def _count(self, evidence: list[Evidence]) -> None:
+        by_modality: dict[str, int] = {}
+        by_kind: dict[str, int] = {}
+        for item in evidence:
+            by_modality[item.modality.value] = by_modality.get(item.modality.value, 0) + 1
+            by_kind[item.kind] = by_kind.get(item.kind, 0) + 1
+        self.stats.by_modality = dict(sorted(by_modality.items()))
+        self.stats.by_kind = dict(sorted(by_kind.items()))
+        self.stats.unparseable = by_kind.get("unparseable", 0)
+        reasons: dict[str, int] = {}
+        for item in evidence:
+            if isinstance(item, Omitted):
+                reasons[item.reason] = reasons.get(item.reason, 0) + 1
+        self.stats.omitted = dict(sorted(reasons.items()))

@@ -1,0 +1,1 @@
+"""Report renderers: text, JSON, Markdown (and later SARIF, HTML)."""

@@ -1,0 +1,5 @@
+import sys
+
+from hyperscore.operator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,123 @@
+"""Fixtures for tests against a real control plane (etcd + kube-apiserver + controller manager).
+
+- ``k8s_bin_dir`` (session): the directory of the binaries ``make k8s-bins`` built; the test
+  FAILS, with a message saying how to build them, when they are missing.
+- ``control_plane`` (session): a running :class:`ControlPlane`, torn down after the session.
+- ``kubeconfig`` (session): path of its admin kubeconfig (client certificate, O=system:masters).
+- ``api_client`` (session): a ``kubernetes.client.ApiClient`` for that admin.
+- ``namespace`` (function): a fresh namespace per test, deleted afterwards.
+- ``helm`` (session): path of the helm binary.
+
+Tests that use ``control_plane`` (directly or through the fixtures above) are marked ``cluster``
+automatically; mark them explicitly too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.controlplane import (
+    BinariesMissingError,
+    ControlPlane,
+    find_bin_dir,
+    find_helm,
+)
+
+CLUSTER_FIXTURES = {"control_plane", "kubeconfig", "api_client", "namespace"}
+_startup: dict[str, float] = {}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if CLUSTER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cluster)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if "seconds" in _startup:
+        terminalreporter.write_line(
+            f"control plane: started in {_startup['seconds']:.1f}s "
+            f"(etcd + kube-apiserver + kube-controller-manager)"
+        )
+
+
+@pytest.fixture(scope="session")
+def k8s_bin_dir() -> Path:
+    try:
+        return find_bin_dir()
+    except BinariesMissingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    try:
+        return find_helm()
+    except BinariesMissingError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def control_plane(k8s_bin_dir: Path) -> Iterator[ControlPlane]:
+    keep = os.environ.get("HYPERSCORE_KEEP_CLUSTER_STATE") == "1"  # keep logs for debugging
+    cp = ControlPlane(bin_dir=k8s_bin_dir, keep_state_dir=keep)
+    try:
+        cp.start()
+        _startup["seconds"] = cp.startup_seconds
+        yield cp
+    finally:
+        cp.stop()
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(control_plane: ControlPlane) -> Path:
+    return control_plane.kubeconfig
+
+
+@pytest.fixture(scope="session")
+def api_client(control_plane: ControlPlane) -> Iterator[Any]:
+    client = control_plane.api_client()
+    yield client
+    client.close()
+
+
+def _namespace_name(nodeid: str) -> str:
+    test = re.sub(r"[^a-z0-9]+", "-", nodeid.rsplit("::", 1)[-1].lower()).strip("-")
+    return f"{test[:50].rstrip('-')}-{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture
+def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace, ready for pods (its ``default`` ServiceAccount exists)."""
+    from kubernetes import client
+    from kubernetes.client import ApiException
+
+    core = client.CoreV1Api(api_client)
+    name = _namespace_name(request.node.nodeid)
+    core.create_namespace({"metadata": {"name": name, "labels": {"hyperscore.dev/test": "true"}}})
+    deadline = time.monotonic() + 30
+    while True:  # the serviceaccount controller creates it; pod admission needs it
+        try:
+            core.read_namespaced_service_account("default", name)
+            break
+        except ApiException as exc:
+            if exc.status != 404 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    try:
+        yield name
+    finally:
+        try:
+            core.delete_namespace(name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
