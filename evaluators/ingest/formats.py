@@ -8,6 +8,7 @@ and nesting depth; JSON and TOML get the same depth bound. Every failure is a
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from typing import Any
 
@@ -16,13 +17,14 @@ import yaml
 MAX_ALIASES = 100
 MAX_DEPTH = 100
 MAX_DOCUMENTS = 1000
+MAX_NODES = 500_000
 
 
 class FormatError(ValueError):
     """Malformed or hostile structured text."""
 
 
-class _LimitedLoader(yaml.SafeLoader):
+class LimitedLoader(yaml.SafeLoader):
     """SafeLoader that refuses alias bombs and absurd nesting while composing."""
 
     def __init__(self, stream: str) -> None:
@@ -48,13 +50,51 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
 
 
+_ALIAS = re.compile(r"(?<![\w*])\*[^\s,\[\]{}]+")
+_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+
+
+def looks_tame(text: str) -> bool:
+    """True when the text cannot be an alias bomb or a deep-nesting attack.
+
+    Only then is libyaml's C loader used (fast, but it cannot count aliases while composing).
+    Both checks over-approximate (an asterisk in a string counts as an alias, a bracket in a
+    quoted string counts as nesting), so hostile input always takes the guarded path.
+    """
+    if _CLoader is None or len(_ALIAS.findall(text)) > MAX_ALIASES // 2:
+        return False
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}" and depth:
+            depth -= 1
+    if deepest > MAX_DEPTH // 2:
+        return False
+    widest = max((len(line) - len(line.lstrip(" ")) for line in text.splitlines()), default=0)
+    return widest < MAX_DEPTH
+
+
 def load_yaml_all(text: str) -> list[Any]:
     """All documents of a YAML stream, each checked for depth."""
-    loader = _LimitedLoader(text)
+    if looks_tame(text):
+        try:
+            fast: list[Any] = list(yaml.load_all(text, Loader=_CLoader))  # noqa: S506
+        except yaml.YAMLError as exc:
+            raise FormatError(f"invalid YAML: {_line(exc)}") from None
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            raise FormatError(f"invalid YAML: {_line(exc)}") from None
+        if len(fast) > MAX_DOCUMENTS:
+            raise FormatError(f"more than {MAX_DOCUMENTS} YAML documents")
+        for doc in fast:
+            check_depth(doc)
+        return fast
+    loader = LimitedLoader(text)
     docs: list[Any] = []
     try:
         while loader.check_data():  # type: ignore[no-untyped-call]
-            docs.append(loader.get_data())  # type: ignore[no-untyped-call]
+            docs.append(loader.get_data())
             if len(docs) > MAX_DOCUMENTS:
                 raise FormatError(f"more than {MAX_DOCUMENTS} YAML documents")
     except FormatError:
@@ -87,7 +127,14 @@ def load_json(text: str) -> Any:
     return data
 
 
+_LONG_DOTTED_KEY = re.compile(r"(?:[^.\n]*\.){200}")
+
+
 def load_toml(text: str) -> dict[str, Any]:
+    # tomllib is quadratic in the number of parts of one dotted key; no real file has 200.
+    if _LONG_DOTTED_KEY.search(text) and any(line.count(".") > 200 for line in text.splitlines()
+                                            if "=" in line or line.lstrip().startswith("[")):
+        raise FormatError("TOML key with more than 200 dotted parts")
     try:
         data = tomllib.loads(text)
     except RecursionError:
@@ -98,11 +145,20 @@ def load_toml(text: str) -> dict[str, Any]:
     return data
 
 
-def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
-    """Raise FormatError when a loaded structure is nested deeper than ``limit``."""
+def check_depth(data: Any, limit: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> None:
+    """Raise FormatError when a loaded structure is nested deeper than ``limit``.
+
+    Also bounds the number of nodes a full traversal visits: YAML aliases share objects, so a
+    document with a few dozen aliases can expand to billions of nodes for any consumer that
+    walks it (the billion-laughs attack). Rejecting it here protects every parser.
+    """
     stack: list[tuple[Any, int]] = [(data, 0)]
+    visited = 0
     while stack:
         node, depth = stack.pop()
+        visited += 1
+        if visited > max_nodes:
+            raise FormatError(f"document expands to more than {max_nodes} nodes (alias bomb?)")
         if depth > limit:
             raise FormatError(f"document nested deeper than {limit} levels")
         if isinstance(node, dict):

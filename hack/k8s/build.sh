@@ -19,7 +19,8 @@ fi
 cd "$HERE"
 export CGO_ENABLED=0 GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 # -p bounds the parallel compile jobs (the machines are small and shared).
-export GOFLAGS="-mod=mod -p=${K8S_BUILD_JOBS:-2} -buildvcs=false"
+# -mod=readonly: the checked-in go.sum is authoritative (gen-replaces.sh regenerates both).
+export GOFLAGS="-mod=readonly -p=${K8S_BUILD_JOBS:-2} -buildvcs=false"
 
 # go.mod is generated for one release; regenerate it when K8S_VERSION moved on.
 have=$(go list -m -f '{{.Version}}' k8s.io/kubernetes 2>/dev/null || true)
@@ -44,6 +45,7 @@ done
 parent=$(dirname "$BIN_DIR")
 mkdir -p "$parent"
 tmp=$(mktemp -d "$parent/.bin.tmp.XXXXXX")
+chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
 echo "k8s-bins: building Kubernetes ${K8S_VERSION} and etcd ${etcd_version} into ${BIN_DIR}" \

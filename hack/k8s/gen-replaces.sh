@@ -71,6 +71,7 @@ trap 'rm -f "$tmp"' EXIT
   done
   echo ")"
 } >"$tmp"
+chmod 644 "$tmp"
 mv "$tmp" go.mod
 trap - EXIT
 rm -f go.sum

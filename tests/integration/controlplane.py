@@ -1,4 +1,4 @@
-"""A real Kubernetes control plane for the test suite: etcd, kube-apiserver, kube-controller-manager.
+"""A real Kubernetes control plane for tests: etcd, kube-apiserver, kube-controller-manager.
 
 The binaries are built from Go modules by ``make k8s-bins`` (hack/k8s.mk, hack/k8s/). The control
 plane is started envtest-style on free loopback ports: a generated CA, a serving certificate, an
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import base64
 import contextlib
 import ctypes
 import datetime as dt
@@ -292,8 +293,6 @@ class Pki:
 
 
 def write_kubeconfig(path: Path, server: str, ca: Path, cert: Path, key: Path, user: str) -> Path:
-    import base64
-
     def b64(p: Path) -> str:
         return base64.b64encode(p.read_bytes()).decode()
 
@@ -307,7 +306,10 @@ def write_kubeconfig(path: Path, server: str, ca: Path, cert: Path, key: Path, u
             }
         ],
         "users": [
-            {"name": user, "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)}}
+            {
+                "name": user,
+                "user": {"client-certificate-data": b64(cert), "client-key-data": b64(key)},
+            }
         ],
         "contexts": [
             {"name": "hyperscore-test", "context": {"cluster": "hyperscore-test", "user": user}}
@@ -418,9 +420,10 @@ class _Proc:
 class ControlPlane:
     """etcd + kube-apiserver + kube-controller-manager on free loopback ports.
 
-    ``state_dir`` (default: a fresh temp directory) holds certificates, etcd data, logs and the
-    kubeconfig; it is removed by :meth:`stop` unless ``keep_state_dir``. With ``detached=True``
-    (the ``up`` CLI) the processes outlive this Python process; otherwise they are killed with it.
+    ``state_dir`` holds certificates, etcd data, logs and the kubeconfig. By default it is a fresh
+    temp directory, removed by :meth:`stop` unless ``keep_state_dir``; a given one is kept.
+    With ``detached=True`` (the ``up`` CLI) the processes outlive this Python process; otherwise
+    they are killed with it.
     """
 
     bin_dir: Path = field(default_factory=find_bin_dir)
@@ -431,10 +434,13 @@ class ControlPlane:
     kubeconfig: Path = field(init=False)
     server: str = field(init=False, default="")
     startup_seconds: float = field(init=False, default=0.0)
+    # seconds from start() until each component was ready: etcd, kube-apiserver, ...
+    ready_after: dict[str, float] = field(init=False, default_factory=dict)
     pki: Pki = field(init=False)
     _procs: list[_Proc] = field(init=False, default_factory=list)
     _own_state_dir: bool = field(init=False, default=False)
     _stopped: bool = field(init=False, default=False)
+    _started: float = field(init=False, default=0.0)
 
     def __post_init__(self) -> None:
         self.bin_dir = find_bin_dir(self.bin_dir)
@@ -450,7 +456,7 @@ class ControlPlane:
     def start(self, timeout: float = 90.0) -> Self:
         """Start everything and wait until the apiserver is ready and the controllers run."""
         assert self.state_dir is not None
-        started = time.monotonic()
+        started = self._started = time.monotonic()
         if not self.detached:
             atexit.register(self.stop)
         (self.state_dir / OWNER_FILE).write_text(str(os.getpid() if not self.detached else 0))
@@ -498,6 +504,8 @@ class ControlPlane:
                 f"--etcd-servers={etcd_url}",
                 "--bind-address=127.0.0.1",
                 "--advertise-address=127.0.0.1",
+                # loopback cannot back the `kubernetes` Service endpoints; nothing in-cluster runs
+                "--endpoint-reconciler-type=none",
                 f"--secure-port={api_port}",
                 f"--cert-dir={d / 'apiserver-certs'}",
                 f"--tls-cert-file={pki.serving_cert}",
@@ -567,7 +575,7 @@ class ControlPlane:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.popen.wait(timeout=5)
         self._procs.clear()
-        if self.state_dir is not None and not self.keep_state_dir:
+        if self.state_dir is not None and self._own_state_dir and not self.keep_state_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
         with contextlib.suppress(Exception):
             atexit.unregister(self.stop)
@@ -611,6 +619,7 @@ class ControlPlane:
                     f"log tail:\n{tail(proc.log)}"
                 )
             if ready():
+                self.ready_after[name] = round(time.monotonic() - self._started, 2)
                 return
             if time.monotonic() > deadline:
                 raise ControlPlaneError(f"{name} not ready in time; log tail:\n{tail(proc.log)}")
@@ -624,6 +633,7 @@ class ControlPlane:
             "bin_dir": str(self.bin_dir),
             "pids": {p.name: p.popen.pid for p in self._procs},
             "startup_seconds": round(self.startup_seconds, 2),
+            "ready_after": self.ready_after,
         }
         (self.state_dir / STATE_FILE).write_text(json.dumps(state, indent=2))
 
@@ -641,11 +651,17 @@ class ControlPlane:
         return {**os.environ, "KUBECONFIG": str(self.kubeconfig), **(extra or {})}
 
     def kubectl(
-        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 60
+        self,
+        *args: str,
+        input: str | None = None,
+        check: bool = True,
+        timeout: float = 60,
+        kubeconfig: Path | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        """Run the kubectl built with the control plane against it."""
+        """Run the kubectl built with the control plane against it (as the admin by default)."""
+        config = kubeconfig or self.kubeconfig
         result = subprocess.run(
-            [str(self.bin_dir / "kubectl"), f"--kubeconfig={self.kubeconfig}", *args],
+            [str(self.bin_dir / "kubectl"), f"--kubeconfig={config}", *args],
             input=input,
             capture_output=True,
             text=True,
@@ -658,6 +674,15 @@ class ControlPlane:
             )
         return result
 
+    def token_kubeconfig(self, path: Path, token: str, user: str = "token-user") -> Path:
+        """Write a kubeconfig that authenticates with a bearer token (e.g. a ServiceAccount's)."""
+        config = yaml.safe_load(self.kubeconfig.read_text())
+        config["users"] = [{"name": user, "user": {"token": token}}]
+        config["contexts"][0]["context"]["user"] = user
+        path.write_text(yaml.safe_dump(config, sort_keys=False))
+        path.chmod(0o600)
+        return path
+
     def api_client(self) -> Any:
         """A ``kubernetes.client.ApiClient`` for the admin user."""
         from kubernetes import config
@@ -667,7 +692,7 @@ class ControlPlane:
 
 def _http_ok(url: str, context: ssl.SSLContext | None = None) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2, context=context) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=2, context=context) as response:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
@@ -691,7 +716,9 @@ def _running(state_dir: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     pids = state.get("pids", {})
-    alive = all(_pid_alive(int(pid)) and str(state_dir) in _cmdline(int(pid)) for pid in pids.values())
+    alive = all(
+        _pid_alive(int(pid)) and str(state_dir) in _cmdline(int(pid)) for pid in pids.values()
+    )
     return state if pids and alive else None
 
 
@@ -703,13 +730,11 @@ def cluster_up(state_dir: Path, bin_dir: Path | None) -> int:
         return 0
     cluster_down(state_dir)  # a half-dead previous one
     cp = ControlPlane(bin_dir=find_bin_dir(bin_dir), state_dir=state_dir, detached=True)
-    cp.keep_state_dir = True  # `down` removes it
     try:
         cp.start()
     except ControlPlaneError as exc:
-        cp.keep_state_dir = False
-        cp.stop()
         print(f"cluster-up: {exc}", file=sys.stderr)
+        shutil.rmtree(state_dir, ignore_errors=True)
         return 1
     print(
         f"# control plane up in {cp.startup_seconds:.1f}s at {cp.server} "

@@ -100,28 +100,36 @@ def finish_pod(
                     },
                 }
             )
-        not_ready = {"status": "False", "reason": "PodCompleted", "lastTransitionTime": _rfc3339(now)}
-        body = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {
-                "name": pod.metadata.name,
-                "namespace": namespace,
-                "resourceVersion": pod.metadata.resource_version,
-            },
-            "spec": core.api_client.sanitize_for_serialization(pod.spec),
-            "status": {
+        not_ready = {
+            "status": "False",
+            "reason": "PodCompleted",
+            "lastTransitionTime": _rfc3339(now),
+        }
+        # Keep what the apiserver set at creation (qosClass is immutable), replace the rest.
+        status = core.api_client.sanitize_for_serialization(pod.status) or {}
+        conditions = {c["type"]: c for c in status.get("conditions") or []}
+        conditions.update(
+            {
+                "PodScheduled": {"type": "PodScheduled", "status": "True"},
+                "Initialized": {"type": "Initialized", "status": "True"},
+                "Ready": {"type": "Ready", **not_ready},
+                "ContainersReady": {"type": "ContainersReady", **not_ready},
+            }
+        )
+        for cond in conditions.values():
+            cond.setdefault("lastTransitionTime", _rfc3339(now))
+        status.update(
+            {
                 "phase": "Succeeded" if succeeded else "Failed",
                 "startTime": _rfc3339(started),
-                "conditions": [
-                    {"type": "PodScheduled", "status": "True", "lastTransitionTime": _rfc3339(started)},
-                    {"type": "Initialized", "status": "True", "lastTransitionTime": _rfc3339(started)},
-                    {"type": "Ready", **not_ready},
-                    {"type": "ContainersReady", **not_ready},
-                ],
+                "conditions": list(conditions.values()),
                 "containerStatuses": statuses,
-            },
-        }
+            }
+        )
+        # The whole object: pods/status also writes labels, annotations and finalizers (the Job
+        # controller's tracking finalizer must stay until it has counted the pod).
+        body = core.api_client.sanitize_for_serialization(pod)
+        body["status"] = status
         try:
             return core.replace_namespaced_pod_status(pod.metadata.name, namespace, body)
         except ApiException as exc:
@@ -161,16 +169,14 @@ def finish_job_pods(
 
 
 def job_state(job: Any) -> str | None:
-    """"Complete" or "Failed" once the Job has finished, else None."""
+    """ "Complete" or "Failed" once the Job has finished, else None."""
     for cond in job.status.conditions or []:
         if cond.type in ("Complete", "Failed") and cond.status == "True":
             return str(cond.type)
     return None
 
 
-def wait_for_job(
-    batch: BatchV1Api, namespace: str, job_name: str, timeout: float = 60.0
-) -> str:
+def wait_for_job(batch: BatchV1Api, namespace: str, job_name: str, timeout: float = 60.0) -> str:
     """Wait until the Job controller marks the Job Complete or Failed; return which."""
     deadline = time.monotonic() + timeout
     while True:

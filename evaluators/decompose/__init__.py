@@ -1,0 +1,1 @@
+"""Module 2: semantic and structural decomposition of the evidence into practices."""

@@ -1,0 +1,1 @@
+"""Finding rules, one module per family (ML code, CI, containers and manifests)."""

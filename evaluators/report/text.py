@@ -1,0 +1,171 @@
+"""The terminal report (rich): headline, dimensions, findings, next steps, claimed-only practices.
+
+Colour is the caller's decision (``color=True`` only for a TTY without ``NO_COLOR``); without it
+the output is plain text with no escape sequences, fit for logs and pipes. Project-derived
+strings are printed with markup disabled, so a ``[red]`` in a file name stays literal.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from hyperscore.evaluators.assessment import Assessment, Finding, Severity
+from hyperscore.evaluators.report import (
+    SEVERITY_ORDER,
+    claimed_only,
+    dimension_level_text,
+    level_bar,
+    level_name,
+    next_steps,
+    one_line,
+    severity_counts,
+    sorted_findings,
+)
+
+MAX_FINDINGS = 15
+SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+}
+LEVEL_STYLE = {0: "red", 1: "red", 2: "yellow", 3: "green", 4: "bold green"}
+
+
+def _headline(assessment: Assessment) -> Text:
+    source = assessment.source
+    rev = f" @ {source.revision[:12]}" if source.revision else ""
+    line = Text()
+    line.append("HyperScore ", style="bold")
+    line.append(f"{assessment.score:.1f}/100", style=f"bold {_score_style(assessment.score)}")
+    line.append("  ·  level ")
+    line.append(f"{assessment.level} ({level_name(assessment.level)})",
+                style=LEVEL_STYLE.get(assessment.level, ""))
+    line.append(f"\n{source.location}{rev}", style="dim")
+    return line
+
+
+def _score_style(score: float) -> str:
+    return "green" if score >= 75 else "yellow" if score >= 40 else "red"
+
+
+def _dimension_table(assessment: Assessment) -> Table:
+    table = Table(title="Dimensions", title_justify="left", expand=False, show_lines=False)
+    table.add_column("dimension", no_wrap=True)
+    table.add_column("level", no_wrap=True)
+    table.add_column("means", overflow="fold", max_width=32)
+    table.add_column("why", overflow="fold")
+    details = {d.name.value: d for d in assessment.dimension_details}
+    for name, level in assessment.dimensions.items():
+        bar = Text(level_bar(level), style=LEVEL_STYLE.get(level, ""))
+        bar.append(f" {level}")
+        detail = details.get(name)
+        why = Text(one_line(detail.rationale) if detail else "")
+        if detail and detail.claimed_only:
+            why.append(f" (claimed only: {', '.join(detail.claimed_only)})", style="magenta")
+        table.add_row(Text(name), bar, Text(dimension_level_text(name, level), style="dim"), why)
+    return table
+
+
+def _finding_line(finding: Finding) -> Text:
+    line = Text("    ")
+    line.append(finding.location, style="bold")
+    line.append(f"  {one_line(finding.message, 160)}")
+    line.append(f"  [{finding.rule_id}]", style="dim")
+    return line
+
+
+def _findings(console: Console, assessment: Assessment, limit: int) -> None:
+    findings = sorted_findings(assessment.findings)
+    counts = severity_counts(findings)
+    summary = ", ".join(f"{counts[s]} {s.value}" for s in SEVERITY_ORDER if counts[s])
+    console.print(Text(f"\nFindings ({len(findings)}{': ' + summary if summary else ''})",
+                       style="bold"))
+    if not findings:
+        console.print("  none")
+        return
+    shown = findings[:limit]
+    for severity in SEVERITY_ORDER:
+        group = [f for f in shown if f.severity == severity]
+        if not group:
+            continue
+        console.print(Text(f"  {severity.value.upper()} ({counts[severity]})",
+                           style=SEVERITY_STYLE[severity]))
+        for finding in group:
+            console.print(_finding_line(finding))
+    if len(findings) > limit:
+        console.print(Text(f"  ... and {len(findings) - limit} more (see --format json or html)",
+                           style="dim"))
+    fixes: dict[str, Finding] = {}
+    for finding in shown:
+        fixes.setdefault(finding.rule_id, finding)
+    if fixes:
+        console.print(Text("  how to fix:", style="dim"))
+        for rule_id, finding in fixes.items():
+            fix = Text(f"    {rule_id}: ", style="dim")
+            fix.append(one_line(finding.remediation, 200))
+            console.print(fix)
+
+
+def _next_steps(console: Console, assessment: Assessment) -> None:
+    steps = next_steps(assessment)
+    console.print(Text("\nNext steps", style="bold"))
+    if not steps:
+        console.print("  nothing missing: every dimension is at its highest level")
+        return
+    current = None
+    for step in steps:
+        if step.dimension != current:
+            current = step.dimension
+            head = Text(f"  {step.dimension} {step.current_level} -> {step.target_level}",
+                        style="bold")
+            head.append(f" ({dimension_level_text(step.dimension, step.target_level)})",
+                        style="dim")
+            console.print(head)
+        line = Text(f"    - {step.title}")
+        line.append(f" [{step.practice_id}]", style="dim")
+        if step.effort:
+            line.append(f" effort {step.effort}", style="dim")
+        if step.claimed:
+            line.append("  (claimed in the docs, not found in the files)", style="magenta")
+        console.print(line)
+        if step.remediation:
+            console.print(Text(f"      {one_line(step.remediation, 240)}", style="dim"))
+
+
+def _claimed(console: Console, assessment: Assessment) -> None:
+    practices = claimed_only(assessment)
+    if not practices:
+        return
+    console.print(Text(f"\nClaimed only ({len(practices)}): the docs say so, the files do not show it",
+                       style="bold magenta"))
+    for practice in practices:
+        line = Text(f"  - {practice.title}")
+        line.append(f" [{practice.dimension.value}]", style="dim")
+        if practice.claims:
+            line.append(f"  claimed at {practice.claims[0].location}", style="dim")
+        console.print(line)
+
+
+def render_text(assessment: Assessment, *, color: bool = False, width: int = 110,
+                max_findings: int = MAX_FINDINGS) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width,
+                      highlight=False, markup=False, emoji=False, color_system="auto" if color
+                      else None)
+    console.print(_headline(assessment))
+    console.print()
+    console.print(_dimension_table(assessment))
+    _findings(console, assessment, max_findings)
+    _next_steps(console, assessment)
+    _claimed(console, assessment)
+    stats = assessment.stats
+    console.print(Text(
+        f"\n{stats.files_seen} files seen, {stats.files_parsed} parsed in {stats.seconds:.2f} s"
+        f" · hyperscore {assessment.tool_version} · report schema {assessment.schema_version}",
+        style="dim"))
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Credit scoring: probability of default for loan applications."""

@@ -1,0 +1,208 @@
+"""Tracking detectors: one positive and one negative tiny project per practice, plus
+the fixture projects' levels."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from hyperscore.evaluators.assessment import Citation, Dimension
+from hyperscore.evaluators.decompose.context import DetectionContext
+from hyperscore.evaluators.decompose.practices import (
+    detect_practices,
+    detectors,
+    dimension_levels,
+)
+from hyperscore.evaluators.ingest import ingest
+from hyperscore.evaluators.ingest.formats import load_yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+DIMENSION = Dimension.TRACKING
+DVC_YAML = """\
+stages:
+  train:
+    cmd: python train.py
+    deps: [train.py]
+    params: [train.lr]
+    outs: [models/model.pkl]
+    metrics:
+    - metrics.json:
+        cache: false
+"""
+DVC_LOCK = """\
+schema: '2.0'
+stages:
+  train:
+    cmd: python train.py
+    deps:
+    - path: train.py
+      hash: md5
+      md5: 0123456789abcdef0123456789abcdef
+      size: 10
+    outs:
+    - path: models/model.pkl
+      hash: md5
+      md5: fedcba9876543210fedcba9876543210
+      size: 20
+"""
+TRAIN_MLFLOW = """\
+import mlflow
+import mlflow.sklearn
+
+
+def main(model, auc):
+    with mlflow.start_run():
+        mlflow.log_metric("auc", auc)
+        mlflow.sklearn.log_model(model, "model", registered_model_name="churn")
+"""
+EVALUATE_PROMOTE = """\
+from mlflow.tracking import MlflowClient
+
+
+def promote(version, auc, min_auc):
+    if auc >= min_auc:
+        MlflowClient().set_registered_model_alias("churn", "champion", version)
+"""
+PROMOTE_ONLY = """\
+from mlflow.tracking import MlflowClient
+
+
+def main(version):
+    MlflowClient().transition_model_version_stage("churn", version, "Production")
+"""
+LINEAGE = """\
+import os
+
+import mlflow
+
+
+def main():
+    with mlflow.start_run():
+        mlflow.set_tag("git_commit", os.environ.get("GITHUB_SHA", "dev"))
+        mlflow.log_metric("auc", 0.9)
+"""
+
+
+def detect(tmp_path: Path, practice: str, files: dict[str, str]) -> list[Citation]:
+    for rel, text in files.items():
+        target = tmp_path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    ctx = DetectionContext(result=ingest(str(tmp_path)))
+    return detectors()[practice](ctx)
+
+
+CASES: list[tuple[str, str, dict[str, str], bool]] = [
+    (
+        "metrics-files",
+        "dvc-metrics",
+        {"dvc.yaml": DVC_YAML, "train.py": "print(1)\n", "params.yaml": "train:\n  lr: 1\n"},
+        True,
+    ),
+    (
+        "metrics-files",
+        "sklearn-metrics-to-json",
+        {"train.py": "import json\nfrom sklearn.metrics import f1_score\n"},
+        True,
+    ),
+    (
+        "metrics-files",
+        "no-metrics",
+        {"predict.py": "def predict(x):\n    return x\n"},
+        False,
+    ),
+    ("experiment-tracking", "mlflow-run", {"train.py": TRAIN_MLFLOW}, True),
+    (
+        "experiment-tracking",
+        "wandb-env",
+        {"train.py": "import os\nos.environ['WANDB_PROJECT'] = 'churn'\n"},
+        True,
+    ),
+    (
+        "experiment-tracking",
+        "mlflow-load-only",
+        {"serve.py": "import mlflow.pyfunc\nmodel = mlflow.pyfunc.load_model('models:/m/1')\n"},
+        False,
+    ),
+    ("model-registry", "registered-model-name", {"train.py": TRAIN_MLFLOW}, True),
+    (
+        "model-registry",
+        "log-model-unregistered",
+        {"train.py": "import mlflow.sklearn\nmlflow.sklearn.log_model(m, 'model')\n"},
+        False,
+    ),
+    (
+        "model-artifact-versioning",
+        "mlflow-log-model",
+        {"train.py": "import mlflow.sklearn\nmlflow.sklearn.log_model(m, 'model')\n"},
+        True,
+    ),
+    (
+        "model-artifact-versioning",
+        "dvc-model-output",
+        {"dvc.yaml": DVC_YAML, "train.py": "print(1)\n", "params.yaml": "train:\n  lr: 1\n"},
+        True,
+    ),
+    (
+        "model-artifact-versioning",
+        "loose-pickle",
+        {"train.py": "import joblib\njoblib.dump(model, 'model.pkl')\n"},
+        False,
+    ),
+    ("model-promotion-gate", "alias-after-gates", {"evaluate.py": EVALUATE_PROMOTE}, True),
+    ("model-promotion-gate", "manual-promotion", {"promote.py": PROMOTE_ONLY}, False),
+    ("experiment-lineage", "git-commit-tag", {"train.py": LINEAGE}, True),
+    (
+        "experiment-lineage",
+        "dvclive-with-lock",
+        {
+            "dvc.yaml": DVC_YAML,
+            "dvc.lock": DVC_LOCK,
+            "params.yaml": "train:\n  lr: 1\n",
+            "train.py": "from dvclive import Live\nwith Live() as live:\n"
+            "    live.log_metric('auc', 0.9)\n",
+        },
+        True,
+    ),
+    ("experiment-lineage", "untagged-runs", {"train.py": TRAIN_MLFLOW}, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("practice", "files", "expected"),
+    [pytest.param(p, f, e, id=f"{p}-{name}") for p, name, f, e in CASES],
+)
+def test_detector(tmp_path: Path, practice: str, files: dict[str, str], expected: bool) -> None:
+    citations = detect(tmp_path, practice, files)
+    assert bool(citations) is expected, citations
+    for citation in citations:
+        assert citation.what and citation.path
+
+
+def test_every_practice_of_the_dimension_has_both_cases() -> None:
+    from hyperscore.evaluators.catalogue import load_practices
+
+    ours = {p.id for p in load_practices().values() if p.dimension == DIMENSION}
+    positive = {p for p, _, _, e in CASES if e}
+    negative = {p for p, _, _, e in CASES if not e}
+    assert ours <= positive and ours <= negative
+
+
+@cache
+def _fixture_levels(path: str) -> dict[str, int]:
+    ctx = DetectionContext(result=ingest(str(ROOT / path)))
+    return {d.name.value: d.level for d in dimension_levels(detect_practices(ctx))}
+
+
+def test_fixture_projects_levels() -> None:
+    expected = load_yaml((ROOT / "tests/fixtures/expected.yaml").read_text(encoding="utf-8"))
+    tolerance = int(expected["tolerance"]["dimension"])
+    got = {}
+    for name, project in expected["projects"].items():
+        level = _fixture_levels(project["path"])[DIMENSION.value]
+        want = int(project["dimensions"][DIMENSION.value])
+        assert abs(level - want) <= tolerance, (name, level, want)
+        got[name] = level
+    assert got["notebook-research"] <= got["mid-level"] <= got["full-mlops"], got
