@@ -32,8 +32,12 @@ install: $(STAMP) ## create .venv and install the locked dependencies
 demo: install ## install, then assess the bundled example project
 	$(VENV)/bin/hyperscore assess examples/demo-project
 
+.PHONY: system-deps
+system-deps: ## Debian packages the tests need (chromium, git); a no-op when present
+	@hack/system-deps.sh
+
 .PHONY: test
-test: install k8s-bins ## run the whole test suite (builds or reuses the Kubernetes binaries)
+test: install system-deps k8s-bins ## run the whole test suite (builds or reuses the Kubernetes binaries)
 	$(PY) -m pytest tests -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: test-unit

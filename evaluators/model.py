@@ -189,6 +189,9 @@ class IngestResult(BaseModel):
 
     @classmethod
     def from_json_dict(cls, data: dict[str, Any]) -> IngestResult:
+        from hyperscore.evaluators.ingest.registry import load_parsers
+
+        load_parsers()  # registers every evidence kind
         items = [evidence_from_dict(d) for d in data.get("evidence", [])]
         rest = {k: v for k, v in data.items() if k != "evidence"}
         return cls.model_validate({**rest, "evidence": items})

@@ -14,7 +14,7 @@ from hyperscore.evaluators.decompose.context import DetectionContext
 from hyperscore.evaluators.decompose.graphs import link_practices
 from hyperscore.evaluators.decompose.practices import detect_practices, dimension_levels
 from hyperscore.evaluators.findings import run_rules
-from hyperscore.evaluators.ingest import Limits, ingest
+from hyperscore.evaluators.ingest import Limits, ingest_tree
 from hyperscore.evaluators.ingest.walk import ProgressFn
 from hyperscore.evaluators.model import IngestResult
 from hyperscore.evaluators.scoring import baseline_score, overall_level
@@ -32,6 +32,7 @@ class Options:
     rev: str | None = None
     limits: Limits = field(default_factory=Limits)
     semantic: bool = True
+    use_cache: bool = True
     progress: ProgressFn | None = None
 
 
@@ -68,6 +69,27 @@ def assess_ingested(result: IngestResult, options: Options | None = None) -> Ass
 
 
 def assess(spec: str, options: Options | None = None) -> tuple[Assessment, IngestResult]:
+    """Assess a source; an unchanged source (same fingerprint) is served from the cache."""
+    from hyperscore.evaluators import cache
+    from hyperscore.evaluators.ingest.sources import open_source
+
     options = options or Options()
-    result = ingest(spec, rev=options.rev, limits=options.limits, progress=options.progress)
-    return assess_ingested(result, options), result
+    with open_source(spec, rev=options.rev, limits=options.limits) as tree:
+        files = list(tree.walk())
+        key = None
+        if options.use_cache:
+            settings = {"semantic": options.semantic, "limits": repr(options.limits)}
+            key = cache.fingerprint(files, tree.omitted, settings)
+            hit = cache.load(key)
+            if hit is not None:
+                try:
+                    return (Assessment.model_validate(hit["assessment"]),
+                            IngestResult.from_json_dict(hit["ingest"]))
+                except (KeyError, ValueError):
+                    pass
+        result = ingest_tree(tree, progress=options.progress, files=files)
+    assessment = assess_ingested(result, options)
+    if key is not None:
+        cache.store(key, {"assessment": assessment.to_json_dict(),
+                          "ingest": result.to_json_dict()})
+    return assessment, result

@@ -7,16 +7,17 @@ registered parser, build the evidence graph, return an :class:`IngestResult`.
 from __future__ import annotations
 
 from hyperscore.evaluators.ingest.graph import build_graph, graph_to_json
-from hyperscore.evaluators.ingest.source import Limits, SourceError, SourceTree
+from hyperscore.evaluators.ingest.source import Limits, SourceError, SourceFile, SourceTree
 from hyperscore.evaluators.ingest.walk import ProgressFn, Walker
 from hyperscore.evaluators.model import IngestResult
 
 __all__ = ["Limits", "SourceError", "ingest", "ingest_tree"]
 
 
-def ingest_tree(tree: SourceTree, progress: ProgressFn | None = None) -> IngestResult:
+def ingest_tree(tree: SourceTree, progress: ProgressFn | None = None,
+                files: list[SourceFile] | None = None) -> IngestResult:
     walker = Walker(progress=progress)
-    evidence = walker.run(tree)
+    evidence = walker.run(tree, files)
     graph = build_graph(evidence)
     return IngestResult(source=tree.info, evidence=evidence, graph=graph_to_json(graph),
                         stats=walker.stats)

@@ -51,7 +51,23 @@ def _line(exc: BaseException) -> str:
 
 
 _ALIAS = re.compile(r"(?<![\w*])\*[^\s,\[\]{}]+")
-_CLoader: Any = getattr(yaml, "CSafeLoader", None)
+_CLoader: Any = None
+if getattr(yaml, "CSafeLoader", None) is not None:
+
+    class _FastSafeLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+        """libyaml's safe loader with the same extra scalar support as LimitedLoader."""
+
+    _CLoader = _FastSafeLoader
+
+
+def _plain_value(loader: Any, node: Any) -> Any:
+    """The YAML 1.1 ``=`` value tag (seen in Kubernetes CRDs): read it as a plain string."""
+    return loader.construct_scalar(node)
+
+
+for _loader in (LimitedLoader, _CLoader):
+    if _loader is not None:
+        _loader.add_constructor("tag:yaml.org,2002:value", _plain_value)
 
 
 def looks_tame(text: str) -> bool:

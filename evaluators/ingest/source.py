@@ -39,6 +39,8 @@ class SourceFile:
     path: str
     size: int
     reader: Callable[[], bytes] = field(repr=False, compare=False)
+    stamp: str | None = None
+    """Cheap change marker without reading (mtime+inode, git blob id); None: hash the bytes."""
 
     def read_bytes(self) -> bytes:
         return self.reader()

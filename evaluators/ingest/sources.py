@@ -440,7 +440,8 @@ class DirectorySource(SourceTree):
         reader = partial(
             _read_checked, self._root_real, rel, identity, self.limits.max_file_bytes, shown
         )
-        yield SourceFile(path=shown, size=size, reader=reader)
+        stamp = f"{info.st_mtime_ns}:{info.st_ino}"
+        yield SourceFile(path=shown, size=size, reader=reader, stamp=stamp)
 
     def _symlink(self, entry: os.DirEntry[str], shown: str) -> Iterator[SourceFile]:
         try:

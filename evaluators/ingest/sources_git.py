@@ -397,7 +397,7 @@ class GitSource(SourceTree):
                 self._plan.append((blob.oid, size))
                 index = len(self._plan) - 1
             reader = _BlobReader(self._batch, self._plan, index, path)
-            yield SourceFile(path=path, size=size, reader=reader)
+            yield SourceFile(path=path, size=size, reader=reader, stamp=blob.oid)
 
     def _follow(
         self,

@@ -8,11 +8,12 @@ exceptions, so every parser stays a small pure function and every failure become
 from __future__ import annotations
 
 import codecs
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from hyperscore.evaluators.ingest.registry import ParseInput, Parser, load_parsers
+from hyperscore.evaluators.ingest.registry import ParseInput, Parser, ParserIndex, load_parsers
 from hyperscore.evaluators.ingest.source import SourceFile, SourceTree
 from hyperscore.evaluators.model import Evidence, FileInfo, IngestStats, Omitted, Unparseable
 
@@ -40,6 +41,47 @@ _NAMED: dict[str, str] = {
 }
 
 _BINARY_SNIFF = 8192
+
+# Project templates (cookiecutter, copier, Databricks/Go templates, Jinja): the rubric scores a
+# template by the project it would generate, so a templated file is parsed as the file it
+# renders to. Template suffixes are dropped for matching, a templated directory name starts
+# the rendered project's root, and template syntax is replaced by a neutral placeholder.
+TEMPLATE_SUFFIXES = (".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".template")
+_TEMPLATE_DIR = re.compile(r"\{\{|\{%|cookiecutter")
+_TEMPLATE_BLOCK = re.compile(r"^[ \t]*\{%-?.*?-?%\}[ \t]*$|^[ \t]*\{\{-?\s*(?:if|else|end|range|with|define|template|block|/\*)\b.*?\}\}[ \t]*$", re.M)
+_TEMPLATE_EXPR = re.compile(r"\{\{-?.*?-?\}\}|\{%-?.*?-?%\}", re.S)
+TEMPLATE_PLACEHOLDER = "tmplvar"
+
+
+def effective_path(path: str) -> tuple[str, bool]:
+    """The path a templated file renders to (for parser matching), and whether it is one."""
+    if "{" not in path and "cookiecutter" not in path:  # fast path: the common case
+        low = path.lower()
+        if not low.endswith(TEMPLATE_SUFFIXES):
+            return path, False
+    parts = path.split("/")
+    templated = False
+    for idx in range(len(parts) - 1, -1, -1):
+        if _TEMPLATE_DIR.search(parts[idx]) and idx < len(parts) - 1:
+            parts = parts[idx + 1 :]
+            templated = True
+            break
+    name = parts[-1]
+    low = name.lower()
+    for suffix in TEMPLATE_SUFFIXES:
+        if low.endswith(suffix) and len(name) > len(suffix):
+            parts[-1] = name[: -len(suffix)]
+            templated = True
+            break
+    return "/".join(parts), templated
+
+
+def render_template(text: str) -> str:
+    """Neutralise template syntax: control lines vanish, expressions become a placeholder."""
+    if "{{" not in text and "{%" not in text:
+        return text
+    text = _TEMPLATE_BLOCK.sub("", text)
+    return _TEMPLATE_EXPR.sub(TEMPLATE_PLACEHOLDER, text)
 
 
 def language_of(path: str) -> str | None:
@@ -84,11 +126,16 @@ class Walker:
     parsers: list[Parser] = field(default_factory=load_parsers)
     progress: ProgressFn | None = None
     stats: IngestStats = field(default_factory=IngestStats)
+    _index: ParserIndex = field(init=False, repr=False)
 
-    def run(self, tree: SourceTree) -> list[Evidence]:
+    def __post_init__(self) -> None:
+        self._index = ParserIndex(self.parsers)
+
+    def run(self, tree: SourceTree, files: Iterable[SourceFile] | None = None) -> list[Evidence]:
+        """Parse ``files`` (default: a fresh ``tree.walk()``) and collect the tree's omissions."""
         started = time.perf_counter()
         evidence: list[Evidence] = []
-        for count, source_file in enumerate(tree.walk(), start=1):
+        for count, source_file in enumerate(tree.walk() if files is None else files, start=1):
             evidence.extend(self._file(source_file))
             if self.progress is not None and count % 200 == 0:
                 self.progress(count, source_file.path)
@@ -100,10 +147,13 @@ class Walker:
     def _file(self, source_file: SourceFile) -> Iterator[Evidence]:
         self.stats.files_seen += 1
         path = source_file.path
-        language = language_of(path)
-        matching = [p for p in self.parsers if p.matches(path)]
+        match_path, templated = effective_path(path)
+        language = language_of(match_path)
+        matching = self._index.for_path(match_path)
         if not matching:
-            yield FileInfo(path=path, size=source_file.size, language=language)
+            # Built without validation: every value comes from the walker, typed already,
+            # and this runs once per file of the project.
+            yield FileInfo.model_construct(path=path, size=source_file.size, language=language)
             return
         try:
             data = source_file.read_bytes()
@@ -123,7 +173,7 @@ class Walker:
                        lines=text.count("\n") + (0 if text.endswith("\n") or not text else 1),
                        encoding=encoding)
         self.stats.files_parsed += 1
-        parse_input = ParseInput(path=path, text=text)
+        parse_input = ParseInput(path=path, text=render_template(text) if templated else text)
         for parser in matching:
             yield from self._parse(parser, parse_input)
 

@@ -20,6 +20,7 @@ from hyperscore.evaluators.assessment import (
     PracticeState,
     Severity,
 )
+from hyperscore.evaluators.model import IngestResult
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,37 +42,84 @@ LEVELS: dict[int, tuple[str, str]] = {
 # What each level of each dimension means (the rubric, abridged); index = level.
 DIMENSION_LEVELS: dict[Dimension, tuple[str, str, str, str, str]] = {
     Dimension.REPRODUCIBILITY: (
-        "no dependency spec", "unpinned requirements", "pinned versions or a container",
-        "lockfile, container and config/seeds", "hermetic, one-command rebuild"),
+        "no dependency spec",
+        "unpinned requirements",
+        "pinned versions or a container",
+        "lockfile, container and config/seeds",
+        "hermetic, one-command rebuild",
+    ),
     Dimension.DATA: (
-        "ad-hoc data handling", "scripted download/preparation", "data versioning or schemas",
-        "automated data validation in the pipeline", "lineage, gates and data contracts"),
+        "ad-hoc data handling",
+        "scripted download/preparation",
+        "data versioning or schemas",
+        "automated data validation in the pipeline",
+        "lineage, gates and data contracts",
+    ),
     Dimension.TRACKING: (
-        "no tracking", "metrics written by hand", "a tracking tool",
-        "a model registry with versions", "registry with promotion gates and lineage"),
+        "no tracking",
+        "metrics written by hand",
+        "a tracking tool",
+        "a model registry with versions",
+        "registry with promotion gates and lineage",
+    ),
     Dimension.TESTING: (
-        "no tests", "a few tests or linting only", "unit tests and lint run in CI",
-        "data and model-evaluation tests", "robustness, integration tests, coverage gates"),
+        "no tests",
+        "a few tests or linting only",
+        "unit tests and lint run in CI",
+        "data and model-evaluation tests",
+        "robustness, integration tests, coverage gates",
+    ),
     Dimension.AUTOMATION: (
-        "no CI", "CI that builds or lints", "CI runs tests on every change",
-        "an automated training pipeline", "continuous training and delivery"),
+        "no CI",
+        "CI that builds or lints",
+        "CI runs tests on every change",
+        "an automated training pipeline",
+        "continuous training and delivery",
+    ),
     Dimension.DEPLOYMENT: (
-        "no deployment path", "manual script or notebook", "packaged model or service",
-        "infrastructure as code, automated deploy", "progressive delivery and rollback"),
+        "no deployment path",
+        "manual script or notebook",
+        "packaged model or service",
+        "infrastructure as code, automated deploy",
+        "progressive delivery and rollback",
+    ),
     Dimension.MONITORING: (
-        "none", "application logging", "service metrics or inference logging",
-        "drift or model-performance monitoring", "alerts, dashboards, retraining loop"),
+        "none",
+        "application logging",
+        "service metrics or inference logging",
+        "drift or model-performance monitoring",
+        "alerts, dashboards, retraining loop",
+    ),
     Dimension.GOVERNANCE: (
-        "no documentation", "README only", "usage docs, license, configuration docs",
-        "model cards, secrets hygiene, code owners", "approvals, audit trail, fairness checks"),
+        "no documentation",
+        "README only",
+        "usage docs, license, configuration docs",
+        "model cards, secrets hygiene, code owners",
+        "approvals, audit trail, fairness checks",
+    ),
 }
 
 SEVERITY_ORDER: tuple[Severity, ...] = (
-    Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW)
+    Severity.CRITICAL,
+    Severity.HIGH,
+    Severity.MEDIUM,
+    Severity.LOW,
+)
 
 
-def render(assessment: Assessment, fmt: str, *, color: bool = False) -> str:
-    """The report in ``fmt`` (one of :data:`FORMATS`); ``color`` applies to text only."""
+def render(
+    assessment: Assessment,
+    fmt: str,
+    *,
+    color: bool = False,
+    ingest: IngestResult | None = None,
+    link_base: str | None = None,
+) -> str:
+    """The report in ``fmt`` (one of :data:`FORMATS`).
+
+    ``color`` applies to text only; ``ingest`` adds the evidence and its graph to the JSON
+    report; ``link_base`` prefixes the file links of the Markdown report.
+    """
     if fmt == "text":
         from hyperscore.evaluators.report.text import render_text
 
@@ -79,11 +127,11 @@ def render(assessment: Assessment, fmt: str, *, color: bool = False) -> str:
     if fmt == "json":
         from hyperscore.evaluators.report.json_report import render_json
 
-        return render_json(assessment)
+        return render_json(assessment, ingest)
     if fmt == "markdown":
         from hyperscore.evaluators.report.markdown import render_markdown
 
-        return render_markdown(assessment)
+        return render_markdown(assessment, link_base=link_base)
     if fmt == "sarif":
         from hyperscore.evaluators.report.sarif import render_sarif
 
@@ -172,16 +220,18 @@ def next_steps(assessment: Assessment, max_dimensions: int = 3) -> list[NextStep
         for pid in dim.next_steps:
             entry, result = known.get(pid), results.get(pid)
             title = entry.title if entry else result.title if result else pid
-            steps.append(NextStep(
-                dimension=dim.name.value,
-                current_level=dim.level,
-                target_level=dim.level + 1,
-                practice_id=pid,
-                title=title,
-                remediation=entry.remediation.strip() if entry else "",
-                effort=entry.effort if entry else "",
-                claimed=result is not None and result.state == PracticeState.CLAIMED_ONLY,
-            ))
+            steps.append(
+                NextStep(
+                    dimension=dim.name.value,
+                    current_level=dim.level,
+                    target_level=dim.level + 1,
+                    practice_id=pid,
+                    title=title,
+                    remediation=entry.remediation.strip() if entry else "",
+                    effort=entry.effort if entry else "",
+                    claimed=result is not None and result.state == PracticeState.CLAIMED_ONLY,
+                )
+            )
     return steps
 
 
@@ -191,6 +241,54 @@ def practice_title(assessment: Assessment, pid: str) -> str:
             return practice.title
     entry = catalogue().get(pid)
     return entry.title if entry else pid
+
+
+Block = tuple[Literal["p", "code"], str]
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Paragraphs and code blocks (indented four spaces, or fenced) of a remediation text."""
+    blocks: list[Block] = []
+    para: list[str] = []
+    code: list[str] = []
+    fenced = False
+
+    def flush() -> None:
+        if para:
+            blocks.append(("p", " ".join(para)))
+            para.clear()
+        while code and not code[-1].strip():
+            code.pop()
+        if code:
+            blocks.append(("code", "\n".join(code)))
+            code.clear()
+
+    for line in text.strip("\n").splitlines():
+        if line.strip().startswith("```"):
+            flush()
+            fenced = not fenced
+        elif fenced:
+            code.append(line)
+        elif line.startswith("    ") and not para:
+            code.append(line[4:])
+        elif not line.strip():
+            if code:
+                code.append("")
+            else:
+                flush()
+        else:
+            if code:
+                flush()
+            para.append(line.strip())
+    flush()
+    return blocks
+
+
+def first_paragraph(text: str, limit: int = 0) -> str:
+    for kind, body in text_blocks(text):
+        if kind == "p":
+            return one_line(body, limit)
+    return one_line(text, limit)
 
 
 def one_line(text: str, limit: int = 0) -> str:

@@ -8,6 +8,7 @@ strings are printed with markup disabled, so a ``[red]`` in a file name stays li
 from __future__ import annotations
 
 import io
+import shutil
 
 from rich.console import Console
 from rich.table import Table
@@ -18,12 +19,14 @@ from hyperscore.evaluators.report import (
     SEVERITY_ORDER,
     claimed_only,
     dimension_level_text,
+    first_paragraph,
     level_bar,
     level_name,
     next_steps,
     one_line,
     severity_counts,
     sorted_findings,
+    text_blocks,
 )
 
 MAX_FINDINGS = 15
@@ -43,8 +46,10 @@ def _headline(assessment: Assessment) -> Text:
     line.append("HyperScore ", style="bold")
     line.append(f"{assessment.score:.1f}/100", style=f"bold {_score_style(assessment.score)}")
     line.append("  ·  level ")
-    line.append(f"{assessment.level} ({level_name(assessment.level)})",
-                style=LEVEL_STYLE.get(assessment.level, ""))
+    line.append(
+        f"{assessment.level} ({level_name(assessment.level)})",
+        style=LEVEL_STYLE.get(assessment.level, ""),
+    )
     line.append(f"\n{source.location}{rev}", style="dim")
     return line
 
@@ -83,8 +88,9 @@ def _findings(console: Console, assessment: Assessment, limit: int) -> None:
     findings = sorted_findings(assessment.findings)
     counts = severity_counts(findings)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in SEVERITY_ORDER if counts[s])
-    console.print(Text(f"\nFindings ({len(findings)}{': ' + summary if summary else ''})",
-                       style="bold"))
+    console.print(
+        Text(f"\nFindings ({len(findings)}{': ' + summary if summary else ''})", style="bold")
+    )
     if not findings:
         console.print("  none")
         return
@@ -93,13 +99,15 @@ def _findings(console: Console, assessment: Assessment, limit: int) -> None:
         group = [f for f in shown if f.severity == severity]
         if not group:
             continue
-        console.print(Text(f"  {severity.value.upper()} ({counts[severity]})",
-                           style=SEVERITY_STYLE[severity]))
+        console.print(
+            Text(f"  {severity.value.upper()} ({counts[severity]})", style=SEVERITY_STYLE[severity])
+        )
         for finding in group:
             console.print(_finding_line(finding))
     if len(findings) > limit:
-        console.print(Text(f"  ... and {len(findings) - limit} more (see --format json or html)",
-                           style="dim"))
+        console.print(
+            Text(f"  ... and {len(findings) - limit} more (see --format json or html)", style="dim")
+        )
     fixes: dict[str, Finding] = {}
     for finding in shown:
         fixes.setdefault(finding.rule_id, finding)
@@ -107,7 +115,7 @@ def _findings(console: Console, assessment: Assessment, limit: int) -> None:
         console.print(Text("  how to fix:", style="dim"))
         for rule_id, finding in fixes.items():
             fix = Text(f"    {rule_id}: ", style="dim")
-            fix.append(one_line(finding.remediation, 200))
+            fix.append(first_paragraph(finding.remediation, 200))
             console.print(fix)
 
 
@@ -121,10 +129,12 @@ def _next_steps(console: Console, assessment: Assessment) -> None:
     for step in steps:
         if step.dimension != current:
             current = step.dimension
-            head = Text(f"  {step.dimension} {step.current_level} -> {step.target_level}",
-                        style="bold")
-            head.append(f" ({dimension_level_text(step.dimension, step.target_level)})",
-                        style="dim")
+            head = Text(
+                f"  {step.dimension} {step.current_level} -> {step.target_level}", style="bold"
+            )
+            head.append(
+                f" ({dimension_level_text(step.dimension, step.target_level)})", style="dim"
+            )
             console.print(head)
         line = Text(f"    - {step.title}")
         line.append(f" [{step.practice_id}]", style="dim")
@@ -134,15 +144,32 @@ def _next_steps(console: Console, assessment: Assessment) -> None:
             line.append("  (claimed in the docs, not found in the files)", style="magenta")
         console.print(line)
         if step.remediation:
-            console.print(Text(f"      {one_line(step.remediation, 240)}", style="dim"))
+            _remediation(console, step.remediation)
+
+
+def _remediation(console: Console, remediation: str, max_lines: int = 12) -> None:
+    lines: list[Text] = []
+    for kind, body in text_blocks(remediation):
+        if kind == "p":
+            lines.append(Text(f"      {body}", style="dim"))
+        else:
+            lines += [Text(f"          {code}", style="green") for code in body.splitlines()]
+    for line in lines[:max_lines]:
+        console.print(line, overflow="fold")
+    if len(lines) > max_lines:
+        console.print(Text("          ...", style="dim"))
 
 
 def _claimed(console: Console, assessment: Assessment) -> None:
     practices = claimed_only(assessment)
     if not practices:
         return
-    console.print(Text(f"\nClaimed only ({len(practices)}): the docs say so, the files do not show it",
-                       style="bold magenta"))
+    console.print(
+        Text(
+            f"\nClaimed only ({len(practices)}): the docs say so, the files do not show it",
+            style="bold magenta",
+        )
+    )
     for practice in practices:
         line = Text(f"  - {practice.title}")
         line.append(f" [{practice.dimension.value}]", style="dim")
@@ -151,12 +178,28 @@ def _claimed(console: Console, assessment: Assessment) -> None:
         console.print(line)
 
 
-def render_text(assessment: Assessment, *, color: bool = False, width: int = 110,
-                max_findings: int = MAX_FINDINGS) -> str:
+def render_text(
+    assessment: Assessment,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    max_findings: int = MAX_FINDINGS,
+) -> str:
+    """The report; ``width`` defaults to the terminal's (80-140) with colour, else 110."""
+    if width is None:
+        columns = shutil.get_terminal_size((110, 24)).columns
+        width = max(80, min(columns, 140)) if color else 110
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width,
-                      highlight=False, markup=False, emoji=False, color_system="auto" if color
-                      else None)
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=width,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        color_system="auto" if color else None,
+    )
     console.print(_headline(assessment))
     console.print()
     console.print(_dimension_table(assessment))
@@ -164,8 +207,11 @@ def render_text(assessment: Assessment, *, color: bool = False, width: int = 110
     _next_steps(console, assessment)
     _claimed(console, assessment)
     stats = assessment.stats
-    console.print(Text(
-        f"\n{stats.files_seen} files seen, {stats.files_parsed} parsed in {stats.seconds:.2f} s"
-        f" · hyperscore {assessment.tool_version} · report schema {assessment.schema_version}",
-        style="dim"))
+    console.print(
+        Text(
+            f"\n{stats.files_seen} files seen, {stats.files_parsed} parsed in {stats.seconds:.2f} s"
+            f" · hyperscore {assessment.tool_version} · report schema {assessment.schema_version}",
+            style="dim",
+        )
+    )
     return buffer.getvalue()

@@ -18,7 +18,7 @@ tmp=$(mktemp -d "$dir/.gobin.tmp.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 # The same version stamps helm's own Makefile sets: its version, and the Kubernetes version that
 # `helm template`/`helm lint` assume by default (from the k8s.io/client-go that helm links).
-helm_gomod=$(cd / && GOFLAGS= go mod download -json "${module}@${HELM_VERSION}" \
+helm_gomod=$(cd / && GOFLAGS='' go mod download -json "${module}@${HELM_VERSION}" \
   | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
 client_go=$(awk '$1 == "k8s.io/client-go" { print $2; exit }' "$helm_gomod")   # v0.37.0
 k8s_minor=$(cut -d. -f2 <<<"$client_go")

@@ -9,11 +9,21 @@ set -euo pipefail
 
 K8S_VERSION=${1:?usage: $0 <k8s version> <bin dir>}
 BIN_DIR=${2:?usage: $0 <k8s version> <bin dir>}
+[[ $BIN_DIR == /* ]] || BIN_DIR=$PWD/$BIN_DIR
 HERE=$(cd "$(dirname "$0")" && pwd)
 BINARIES=(kube-apiserver kube-controller-manager kubectl etcd)
 
 if [[ -f $BIN_DIR/.complete ]]; then
   exit 0
+fi
+
+parent=$(dirname "$BIN_DIR")
+mkdir -p "$parent"
+# One build at a time per cache dir; a second `make k8s-bins` waits and then finds the stamp.
+if command -v flock >/dev/null; then
+  exec 9>"$parent/.build.lock"
+  flock 9
+  [[ -f $BIN_DIR/.complete ]] && exit 0
 fi
 
 cd "$HERE"
@@ -40,10 +50,9 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X ${pkg}.gitVersion=${K8S_VERSION}"
   ldflags+=" -X ${pkg}.gitMajor=${major} -X ${pkg}.gitMinor=${minor}"
   ldflags+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=${build_date}"
+  ldflags+=" -X ${pkg}.gitCommit="   # unknown: the module zip carries no git metadata
 done
 
-parent=$(dirname "$BIN_DIR")
-mkdir -p "$parent"
 tmp=$(mktemp -d "$parent/.bin.tmp.XXXXXX")
 chmod 755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT

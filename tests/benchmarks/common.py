@@ -1,7 +1,18 @@
-"""Shared benchmark helpers: medians, child-process peak RSS, result logging."""
+"""Shared benchmark helpers: medians, child-process peak RSS, result logging.
+
+Every measurement runs in a fresh interpreter (``run_child``) so imports, caches and peak RSS
+are those of one real invocation. Children write bytecode to ``.benchmarks/pycache`` even when
+the developer's shell sets ``PYTHONDONTWRITEBYTECODE``: an installed HyperScore has compiled
+bytecode, so start-up figures without it would measure the compiler, not the tool.
+
+``HS_BENCH_ENGINE=/path/to/other/checkout`` runs the children against another copy of the
+engine (its ``evaluators/`` folder) -- a before/after comparison on the same, equally loaded
+machine in one session.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import statistics
@@ -12,28 +23,54 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(".benchmarks/results.jsonl")
+PYCACHE = Path(".benchmarks/pycache")
+
+# Remap the editable install's finder onto another checkout when HS_BENCH_ENGINE is set.
+_ENGINE_SWITCH = """
+import os
+_engine = os.environ.get("HS_BENCH_ENGINE")
+if _engine:
+    import sys as _sys
+    for _name, _mod in list(_sys.modules.items()):
+        if _name.startswith("__editable___hyperscore") and hasattr(_mod, "MAPPING"):
+            _mod.MAPPING["hyperscore.evaluators"] = os.path.join(_engine, "evaluators")
+"""
 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {**os.environ, **(extra or {})}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    engine = env.get("HS_BENCH_ENGINE")
+    tag = hashlib.sha256(engine.encode()).hexdigest()[:12] if engine else "main"
+    prefix = PYCACHE / tag
+    env["PYTHONPYCACHEPREFIX"] = str(prefix.resolve())
+    return env
+
+
 def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``code`` in a fresh interpreter; it must print one JSON object on its last line.
 
-    Peak RSS is read from the child's own ``ru_maxrss`` (reported in the JSON), so the
-    parent's memory never pollutes the figure.
+    ``code`` defines ``main(*args) -> dict``. Peak RSS is read from the child's own
+    ``ru_maxrss`` (reported in the JSON), so the parent's memory never pollutes the figure;
+    ``cpu_s`` is the child's user+system CPU time (a steadier figure on a loaded machine).
     """
     wrapper = (
         "import json, resource, sys\n"
+        f"{_ENGINE_SWITCH}\n"
         f"{code}\n"
         "out = main(*sys.argv[1:])\n"
-        "out['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "usage = resource.getrusage(resource.RUSAGE_SELF)\n"
+        "out['peak_rss_mb'] = usage.ru_maxrss / 1024\n"
+        "out['cpu_s'] = usage.ru_utime + usage.ru_stime\n"
         "print(json.dumps(out))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=False,
-        env={**os.environ, **(env or {})},
+        env=child_env(env),
     )
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark child failed: {proc.stderr.strip()[-2000:]}")
@@ -41,7 +78,31 @@ def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[
     return result
 
 
+WARM_IMPORTS = """
+def main():
+    from hyperscore.evaluators.ingest.registry import load_parsers
+    from hyperscore.evaluators import pipeline  # noqa: F401
+    return {"parsers": len(load_parsers())}
+"""
+
+
+def warm_bytecode() -> None:
+    """Import the engine once so later children measure an installed tool, not compilation."""
+    run_child(WARM_IMPORTS)
+
+
 def record(name: str, **values: Any) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    engine = os.environ.get("HS_BENCH_ENGINE")
+    extra = {"engine": engine} if engine else {}
     with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"bench": name, "time": time.time(), **values}) + "\n")
+        handle.write(json.dumps({"bench": name, "time": time.time(), **extra, **values}) + "\n")
+
+
+def target_line(label: str, value: float, target: float, unit: str, higher_is_better: bool) -> str:
+    """``label: value unit (target ..., ratio x, ok/MISSED)`` for the printed summary."""
+    ratio = value / target if target else float("inf")
+    met = value >= target if higher_is_better else value <= target
+    sign = ">=" if higher_is_better else "<="
+    return (f"{label}: {value:,.2f} {unit} (target {sign} {target:,.0f} {unit}, "
+            f"{ratio:.2f}x of target, {'ok' if met else 'MISSED'})")

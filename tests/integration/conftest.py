@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import pytest
 
-from tests.integration.controlplane import (
+from .controlplane import (
     BinariesMissingError,
     ControlPlane,
     find_bin_dir,
@@ -68,9 +71,20 @@ def helm() -> Path:
     pytest.fail(message, pytrace=False)  # fail, never skip: `make test` builds them first
 
 
+def _interrupt_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 @pytest.fixture(scope="session")
 def control_plane(k8s_bin_dir: Path) -> Iterator[ControlPlane]:
     keep = os.environ.get("HYPERSCORE_KEEP_CLUSTER_STATE") == "1"  # keep logs for debugging
+    # SIGTERM (CI cancelling the job) would end Python without teardown; turn it into an
+    # interrupt so the finalizers and atexit run. (SIGKILL: the processes die with us through
+    # PR_SET_PDEATHSIG and the next session sweeps the temp dir.)
+    previous = None
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
     cp = ControlPlane(bin_dir=k8s_bin_dir, keep_state_dir=keep)
     try:
         cp.start()
@@ -79,6 +93,8 @@ def control_plane(k8s_bin_dir: Path) -> Iterator[ControlPlane]:
         yield cp
     finally:
         cp.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 @pytest.fixture(scope="session")

@@ -97,8 +97,13 @@ def make_default(name: str) -> str:
 
 
 def cache_dir() -> Path:
-    env = os.environ.get("HYPERSCORE_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "hyperscore"
+    """The Makefile's default CACHE_DIR, where ``make k8s-bins`` puts the binaries.
+
+    Not $HYPERSCORE_CACHE_DIR: the test suite points that at a fresh temp dir for the engine's
+    caches (tests/conftest.py). ``make`` exports HYPERSCORE_K8S_BIN_DIR/HYPERSCORE_HELM for a
+    non-default CACHE_DIR.
+    """
+    return Path.home() / ".cache" / "hyperscore"
 
 
 def default_bin_dir() -> Path:
@@ -233,6 +238,9 @@ class Pki:
     admin_key: Path
     kcm_cert: Path
     kcm_key: Path
+    front_proxy_ca: Path
+    front_proxy_cert: Path
+    front_proxy_key: Path
     sa_key: Path
     sa_pub: Path
 
@@ -266,6 +274,12 @@ class Pki:
             ca=ca,
             usages=[ExtendedKeyUsageOID.CLIENT_AUTH],
         )
+        # The aggregation layer's front proxy (kube-apiserver -> extension API servers); with its
+        # request-header CA configured, delegated authentication in the controller manager works.
+        front_proxy_ca = _issue(_name("hyperscore-front-proxy-ca"), ca=None, is_ca=True)
+        front_proxy = _issue(
+            _name("front-proxy-client"), ca=front_proxy_ca, usages=[ExtendedKeyUsageOID.CLIENT_AUTH]
+        )
         sa_key = _new_key()
 
         def write(name: str, data: bytes) -> Path:
@@ -282,6 +296,9 @@ class Pki:
             admin_key=write("admin.key", _key_pem(admin.key)),
             kcm_cert=write("kube-controller-manager.crt", _cert_pem(kcm.cert)),
             kcm_key=write("kube-controller-manager.key", _key_pem(kcm.key)),
+            front_proxy_ca=write("front-proxy-ca.crt", _cert_pem(front_proxy_ca.cert)),
+            front_proxy_cert=write("front-proxy-client.crt", _cert_pem(front_proxy.cert)),
+            front_proxy_key=write("front-proxy-client.key", _key_pem(front_proxy.key)),
             sa_key=write("sa.key", _key_pem(sa_key)),
             sa_pub=write(
                 "sa.pub",
@@ -336,9 +353,12 @@ _PR_SET_PDEATHSIG = 1
 
 
 def _die_with_parent() -> None:
-    """preexec_fn: the child gets SIGTERM if the test process dies, even from SIGKILL."""
+    """preexec_fn: the child gets SIGKILL if the test process dies (even by SIGKILL itself).
+
+    SIGKILL, not SIGTERM: all three would get it at once, and a kube-apiserver whose etcd is gone
+    hangs in its graceful shutdown."""
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -405,7 +425,8 @@ def _stop_from_state(directory: Path) -> None:
         state = json.loads((directory / STATE_FILE).read_text())
     except (OSError, ValueError):
         return
-    for pid in state.get("pids", {}).values():
+    # reverse start order: a kube-apiserver whose etcd is gone hangs in its graceful shutdown
+    for pid in reversed(list(state.get("pids", {}).values())):
         _terminate_group(int(pid), str(directory))
 
 
@@ -515,6 +536,13 @@ class ControlPlane:
                 f"--service-account-key-file={pki.sa_pub}",
                 f"--service-account-signing-key-file={pki.sa_key}",
                 f"--service-cluster-ip-range={SERVICE_CIDR}",
+                f"--requestheader-client-ca-file={pki.front_proxy_ca}",
+                "--requestheader-allowed-names=front-proxy-client",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                f"--proxy-client-cert-file={pki.front_proxy_cert}",
+                f"--proxy-client-key-file={pki.front_proxy_key}",
                 "--authorization-mode=RBAC",
                 "--enable-admission-plugins=PodSecurity,NamespaceLifecycle,ServiceAccount",
                 "--allow-privileged=true",

@@ -190,10 +190,11 @@ def import_names(ctx: DetectionContext, path: str) -> set[str]:
 
 
 def uses_library(names: Iterable[str], prefixes: Iterable[str]) -> str | None:
-    """The first dotted name that is, or lives under, one of ``prefixes``."""
-    pre = tuple(prefixes)
-    for name in names:
-        for p in pre:
+    """The first name (by ``prefixes`` order, then alphabetically) that is, or lives under,
+    one of ``prefixes``; deterministic whatever the iteration order of ``names``."""
+    ordered = sorted(names)
+    for p in prefixes:
+        for name in ordered:
             if name == p or name.startswith(p + "."):
                 return name
     return None
@@ -232,11 +233,15 @@ def all_commands(ctx: DetectionContext) -> Iterator[tuple[Evidence, str]]:
 def command_matches(
     ctx: DetectionContext, pattern: re.Pattern[str], what: Callable[[str], str]
 ) -> list[Citation]:
-    """A citation for every CI/script command matching ``pattern``."""
+    """A citation for every CI/script command matching ``pattern`` (showing the matching line)."""
     out: list[Citation] = []
     for item, command in all_commands(ctx):
-        if pattern.search(command):
-            out.append(cite(item, what(command[:120])))
+        match = pattern.search(command)
+        if match:
+            start = command.rfind("\n", 0, match.start()) + 1
+            end = command.find("\n", match.end())
+            line = command[start : end if end >= 0 else len(command)].strip()
+            out.append(cite(item, what(line[:120])))
     return out
 
 

@@ -48,21 +48,22 @@ AUTOMATIC_TRIGGERS = CHANGE_TRIGGERS | frozenset(
 EXTERNAL_EVENT_TRIGGERS = frozenset({"repository_dispatch", "workflow_run", "webhook", "pipeline"})
 
 # --------------------------------------------------------------------------- commands
+_ARG = r"[^\s|;&]+"  # one shell word (stops at pipes and command separators)
 #: Commands that change a running environment. Image pushes, package publishing and
 #: documentation deploys (``mkdocs gh-deploy``) are deliberately not deployments.
 DEPLOY_COMMAND = re.compile(
-    r"\b(?:kubectl\s+(?:\S+\s+)*(?:apply|create|replace|set\s+image|rollout\s+(?:restart|undo))"
-    r"|helm\s+(?:\S+\s+)*(?:install|upgrade|rollback)|helmfile\s+(?:\S+\s+)*(?:apply|sync)"
-    r"|(?:terraform|tofu|terragrunt)\s+(?:\S+\s+)*apply|pulumi\s+(?:\S+\s+)*up"
-    r"|gcloud\s+(?:\S+\s+)*deploy(?:-model)?|gcloud\s+ai\s+endpoints\s+(?:create|deploy-model)"
+    rf"\b(?:kubectl\s+(?:{_ARG}\s+)*(?:apply|create|replace|set\s+image|rollout\s+(?:restart|undo))"
+    rf"|helm\s+(?:{_ARG}\s+)*(?:install|upgrade|rollback)|helmfile\s+(?:{_ARG}\s+)*(?:apply|sync)"
+    rf"|(?:terraform|tofu|terragrunt)\s+(?:{_ARG}\s+)*apply|pulumi\s+(?:{_ARG}\s+)*up"
+    rf"|gcloud\s+(?:{_ARG}\s+)*deploy(?:-model)?|gcloud\s+ai\s+endpoints\s+(?:create|deploy-model)"
     r"|az\s+ml\s+online-(?:endpoint|deployment)\s+(?:create|update)"
-    r"|az\s+(?:webapp|containerapp|functionapp)\s+(?:\S+\s+)*(?:create|up|update|deploy)"
-    r"|az\s+deployment\s+(?:\S+\s+)*create"
+    rf"|az\s+(?:webapp|containerapp|functionapp)\s+(?:{_ARG}\s+)*(?:create|up|update|deploy)"
+    rf"|az\s+deployment\s+(?:{_ARG}\s+)*create"
     r"|aws\s+sagemaker\s+(?:create|update)-endpoint|aws\s+ecs\s+update-service"
     r"|aws\s+lambda\s+update-function-code|aws\s+cloudformation\s+(?:deploy|create-stack"
     r"|update-stack)|aws\s+deploy\s+create-deployment"
     r"|(?:serverless|sls|cdk|sam|eb|fly|flyctl|firebase|netlify|vercel|modal|railway)"
-    r"\s+(?:\S+\s+)*deploy|databricks\s+bundle\s+deploy|argocd\s+app\s+sync"
+    rf"\s+(?:{_ARG}\s+)*deploy|databricks\s+bundle\s+deploy|argocd\s+app\s+sync"
     r"|bentoml\s+deploy|mlflow\s+deployments\s+create|mlflow\s+sagemaker\s+deploy"
     r"|kustomize\s+build\s+\S+\s*\|\s*kubectl|ansible-playbook|skaffold\s+(?:run|deploy)"
     r"|juju\s+deploy|heroku\s+(?:container:release|deploy))"
@@ -79,6 +80,7 @@ DEPLOY_ACTION = re.compile(
 PAGES_ACTION = re.compile(r"gh-pages|github-pages|deploy-pages|pages-deploy|ghpages|mkdocs", re.I)
 PAGES_COMMAND = re.compile(r"\b(?:mkdocs\s+gh-deploy|ghp-import|gh-pages)\b")
 
+DOCS_WORDS = frozenset({"docs", "doc", "documentation", "pages", "site", "website", "book"})
 TRAIN_WORDS = frozenset({"train", "training", "retrain", "retraining", "finetune", "fit"})
 EVAL_WORDS = frozenset(
     {"evaluate", "evaluation", "eval", "evals", "validate", "validation", "gate", "gates",
@@ -250,7 +252,9 @@ def deploy_reason(step: CiStep) -> str | None:
         return f"uses {action}"
     for target in step.runs:
         kind, _, rest = target.partition(":")
-        if kind in {"file", "module", "make-target"} and tokens(rest) & {"deploy", "deployment"}:
+        words = tokens(rest)
+        deploys = words & {"deploy", "deployment"} and not words & DOCS_WORDS
+        if kind in {"file", "module", "make-target"} and deploys:
             return f"runs {rest}"
     return None
 
@@ -309,7 +313,9 @@ def is_train_stage(stage: PipelineStage) -> bool:
     return stage.role == "train"
 
 
-def training_pipelines(ctx: DetectionContext) -> Iterator[tuple[PipelineStage, list[PipelineStage]]]:
+def training_pipelines(
+    ctx: DetectionContext,
+) -> Iterator[tuple[PipelineStage, list[PipelineStage]]]:
     """(first train stage, all stages) of every product pipeline that has a training stage."""
     index = stage_index(ctx)
     for (path, _name), stages in index.stages.items():
@@ -335,10 +341,16 @@ def runs_training(ctx: DetectionContext, step: CiStep) -> str | None:
                 if basename(path) != "dvc.yaml":
                     continue
                 stage = next((s for s in stages if s.name == name), None)
-                if stage and (is_train_stage(stage) or any(
-                    is_train_stage(s) for s in stages if s.name in _upstream_names(stage, stages)
-                )):
-                    return f"runs DVC stage '{name}' (training)"
+                if stage and (
+                    is_train_stage(stage)
+                    or any(
+                        is_train_stage(s)
+                        for s in stages
+                        if s.name in _upstream_names(stage, stages)
+                    )
+                ):
+                    what = "a training stage" if is_train_stage(stage) else "after training"
+                    return f"runs DVC stage '{name}' ({what})"
         elif kind == "file" and basename(rest) == "dvc.yaml":
             stages = [s for (p, _n), ss in index.stages.items() if p == rest for s in ss]
             if any(is_train_stage(s) for s in stages):

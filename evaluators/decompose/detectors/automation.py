@@ -103,8 +103,13 @@ def ci_pipeline(ctx: DetectionContext) -> list[Citation]:
         if res.data_source or not is_product_path(res.path):
             continue
         if tokens(res.resource_type) & CICD_RESOURCE_WORDS:
-            out.append(cite(res, f"CI/CD pipeline declared as infrastructure: {res.resource_type} "
-                                 f"'{res.name}' ({res.tool})"))
+            out.append(
+                cite(
+                    res,
+                    f"CI/CD pipeline declared as infrastructure: {res.resource_type} "
+                    f"'{res.name}' ({res.tool})",
+                )
+            )
     return out
 
 
@@ -141,8 +146,13 @@ def ci_tests_on_change(ctx: DetectionContext) -> list[Citation]:
             continue
         on = ", ".join(sorted(triggers)) or "every push (Jenkins multibranch default)"
         for job, what in _test_steps(ctx, pipe):
-            out.append(cite(job, f"{pipeline_label(pipe, path)} runs tests on {on}: job "
-                                 f"'{job_label(job)}' runs '{what}'"))
+            out.append(
+                cite(
+                    job,
+                    f"{pipeline_label(pipe, path)} runs tests on {on}: job "
+                    f"'{job_label(job)}' runs '{what}'",
+                )
+            )
     return out
 
 
@@ -157,8 +167,12 @@ def training_pipeline(ctx: DetectionContext) -> list[Citation]:
         framework = definition.framework if definition else train.framework
         names = " -> ".join(s.name for s in stages[:8]) + (" ..." if len(stages) > 8 else "")
         cmd = f" runs {short(train.cmd, 60)}" if train.cmd else ""
-        out.append(cite(train, f"{framework} pipeline '{train.pipeline}' ({names}): stage "
-                               f"'{train.name}'{cmd}"))
+        out.append(
+            cite(
+                train,
+                f"{framework} pipeline '{train.pipeline}' ({names}): stage '{train.name}'{cmd}",
+            )
+        )
     ci = ci_index(ctx)
     for path, pipe in ci.pipelines.items():
         if pipe.system not in {"tekton", "argo-workflows"}:
@@ -195,26 +209,48 @@ def scheduled_retraining(ctx: DetectionContext) -> list[Citation]:
             out.append(cite(job, f"{pipe.path} is scheduled{cron}; job '{job_label(job)}' {why}"))
         external = set(pipe.triggers) & EXTERNAL_EVENT_TRIGGERS
         if external:
-            out.append(cite(job, f"{pipe.path} starts on {', '.join(sorted(external))}; job "
-                                 f"'{job_label(job)}' {why}"))
+            out.append(
+                cite(
+                    job,
+                    f"{pipe.path} starts on {', '.join(sorted(external))}; job "
+                    f"'{job_label(job)}' {why}",
+                )
+            )
     trained = {(train.path, train.pipeline) for train, _ in training_pipelines(ctx)}
     for definition in ctx.typed(PipelineDefinition):
         if (definition.path, definition.name) in trained and definition.triggers:
             when = f" ({definition.schedule})" if definition.schedule else ""
-            out.append(cite(definition, f"{definition.framework} training pipeline "
-                                        f"'{definition.name}' has a "
-                                        f"{'/'.join(definition.triggers)} trigger{when}"))
+            out.append(
+                cite(
+                    definition,
+                    f"{definition.framework} training pipeline "
+                    f"'{definition.name}' has a "
+                    f"{'/'.join(definition.triggers)} trigger{when}",
+                )
+            )
     train_names = {name for _, name in trained} | {path for path, _ in trained}
     for trigger in ctx.typed(PipelineTrigger):
-        if trigger.target and (trigger.target in train_names or tokens(trigger.target) & TRAIN_WORDS):
-            out.append(cite(trigger, f"{trigger.framework} {trigger.trigger} trigger starts "
-                                     f"training pipeline '{trigger.target}'"))
+        if trigger.target and (
+            trigger.target in train_names or tokens(trigger.target) & TRAIN_WORDS
+        ):
+            out.append(
+                cite(
+                    trigger,
+                    f"{trigger.framework} {trigger.trigger} trigger starts "
+                    f"training pipeline '{trigger.target}'",
+                )
+            )
     if trained:
         for res in ctx.typed(IacResource):
             rtype = res.resource_type.lower()
             if not res.data_source and any(w in rtype for w in SCHEDULE_RESOURCE_WORDS):
-                out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}' schedules "
-                                     "runs beside a training pipeline"))
+                out.append(
+                    cite(
+                        res,
+                        f"{res.tool} {res.resource_type} '{res.name}' schedules "
+                        "runs beside a training pipeline",
+                    )
+                )
     return out
 
 
@@ -245,9 +281,14 @@ def continuous_delivery(ctx: DetectionContext) -> list[Citation]:
         after = {s.name for s in stage_index(ctx).downstream(train)}
         for stage in stages:
             if stage.name in after and stage.role in {"register", "deploy"}:
-                out.append(cite(stage, f"{stage.framework} pipeline '{stage.pipeline}': stage "
-                                       f"'{stage.name}' ({stage.role}) follows training stage "
-                                       f"'{train.name}'"))
+                out.append(
+                    cite(
+                        stage,
+                        f"{stage.framework} pipeline '{stage.pipeline}': stage "
+                        f"'{stage.name}' ({stage.role}) follows training stage "
+                        f"'{train.name}'",
+                    )
+                )
     return out
 
 
@@ -304,24 +345,47 @@ def automated_model_validation(ctx: DetectionContext) -> list[Citation]:
                 for s in index.job_steps(j)
             ) or "runs" in what  # fmt: skip
             if acting is not None and ml:
-                out.append(cite(job, f"{path}: {what} evaluates the model before job "
-                                     f"'{job_label(acting)}' (needs chain)"))
+                out.append(
+                    cite(
+                        job,
+                        f"{path}: {what} evaluates the model before job "
+                        f"'{job_label(acting)}' (needs chain)",
+                    )
+                )
     stages_index = stage_index(ctx)
-    for train, stages in training_pipelines(ctx):
+    for train, _stages in training_pipelines(ctx):
         after = {s.name: s for s in stages_index.downstream(train)}
         for stage in after.values():
             if stage.role not in {"gate", "evaluate"}:
                 continue
-            follow = [s for s in stages_index.downstream(stage)
-                      if s.role in {"register", "deploy", "gate"}
-                      or tokens(s.name) & {"best", "champion", "promote", "upload", "update",
-                                           "compare", "select", "register", "deploy"}]
+            follow = [
+                s
+                for s in stages_index.downstream(stage)
+                if s.role in {"register", "deploy", "gate"}
+                or tokens(s.name)
+                & {
+                    "best",
+                    "champion",
+                    "promote",
+                    "upload",
+                    "update",
+                    "compare",
+                    "select",
+                    "register",
+                    "deploy",
+                }
+            ]
             if stage.role == "gate" and (stage.condition or stage.step_type):
                 follow = follow or [stage]
             if follow:
-                out.append(cite(stage, f"{stage.framework} pipeline '{stage.pipeline}': "
-                                       f"{stage.role} stage '{stage.name}' after training "
-                                       f"decides '{follow[0].name}'"))
+                out.append(
+                    cite(
+                        stage,
+                        f"{stage.framework} pipeline '{stage.pipeline}': "
+                        f"{stage.role} stage '{stage.name}' after training "
+                        f"decides '{follow[0].name}'",
+                    )
+                )
                 break
     gated = _gated_module_paths(ctx)
     if gated:
@@ -331,19 +395,41 @@ def automated_model_validation(ctx: DetectionContext) -> list[Citation]:
                 kind, _, rest = target.partition(":")
                 hit = gated.get(rest) if kind == "file" else None
                 if kind == "module":
-                    hit = next((m for name, m in modules.items()
-                                if name == rest or name.endswith("." + rest)), None)
+                    hit = next(
+                        (
+                            m
+                            for name, m in modules.items()
+                            if name == rest or name.endswith("." + rest)
+                        ),
+                        None,
+                    )
                 if hit is not None:
-                    out.append(cite(step, f"CI runs {rest}, which checks {hit.threshold_asserts} "
-                                          "metric threshold(s) before registering/promoting"))
+                    out.append(
+                        cite(
+                            step,
+                            f"CI runs {rest}, which checks {hit.threshold_asserts} "
+                            "metric threshold(s) before registering/promoting",
+                        )
+                    )
         for stage in ctx.typed(PipelineStage):
             for _rel, target in analyse_commands([stage.cmd or ""]):
                 kind, _, rest = target.partition(":")
                 hit = gated.get(rest) if kind == "file" else None
                 if kind == "module":
-                    hit = next((m for name, m in modules.items()
-                                if name == rest or name.endswith("." + rest)), None)
+                    hit = next(
+                        (
+                            m
+                            for name, m in modules.items()
+                            if name == rest or name.endswith("." + rest)
+                        ),
+                        None,
+                    )
                 if hit is not None:
-                    out.append(cite(stage, f"pipeline stage '{stage.name}' runs {hit.path}, "
-                                           "which checks metric thresholds before promoting"))
+                    out.append(
+                        cite(
+                            stage,
+                            f"pipeline stage '{stage.name}' runs {hit.path}, "
+                            "which checks metric thresholds before promoting",
+                        )
+                    )
     return out

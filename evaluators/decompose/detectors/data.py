@@ -30,7 +30,11 @@ from hyperscore.evaluators.decompose.detectors._common import (
 )
 from hyperscore.evaluators.decompose.practices import detects
 from hyperscore.evaluators.ingest.parsers.ci_common import CiStep
-from hyperscore.evaluators.ingest.parsers.code_kinds import CodeCall, CodeShellCommand
+from hyperscore.evaluators.ingest.parsers.code_kinds import (
+    CodeCall,
+    CodeModule,
+    CodeShellCommand,
+)
 from hyperscore.evaluators.ingest.parsers.infra_iac import IacResource
 from hyperscore.evaluators.ingest.parsers.monitoring_python import MlMonitor
 from hyperscore.evaluators.ingest.parsers.pipeline_common import (
@@ -87,6 +91,24 @@ _DATA_VERBS = frozenset(
         "reader",
     }
 )
+_DATA_CODE_STEMS = frozenset(
+    {
+        "data",
+        "dataset",
+        "datasets",
+        "data_loader",
+        "dataloader",
+        "data_loaders",
+        "dataloaders",
+        "data_utils",
+        "data_processing",
+        "data_prep",
+        "preprocessing",
+        "preprocess",
+        "make_dataset",
+        "build_dataset",
+    }
+)
 _DATA_DIRS = frozenset({"data", "dataset", "datasets", "preprocessing", "etl", "ingestion"})
 _SCRIPT_EXT = (".py", ".sh", ".bash", ".r")
 _FETCH_PROGRAMS = re.compile(
@@ -94,6 +116,8 @@ _FETCH_PROGRAMS = re.compile(
     r"|^dvc\s+(?:pull|get|import|import-url|fetch)\b|^huggingface-cli\s+download\b"
     r"|^git\s+lfs\s+pull\b|^hf\s+download\b"
 )
+_WEIGHTS = re.compile(r"\.(?:pth?|ckpt|safetensors|h5|onnx|bin|joblib|gguf)\b", re.I)
+"""Downloads of model weights are not data preparation."""
 _DATA_HUB = frozenset({"datasets.load_dataset", "huggingface_hub.snapshot_download"})
 
 # Libraries whose calls validate data; drift monitors (whylogs, nannyml, alibi-detect) excluded.
@@ -252,7 +276,7 @@ def data_preparation_script(ctx: DetectionContext) -> list[Citation]:
             continue
         if call.function in _DATA_HUB:
             dataset = f" {call.first_arg}" if call.first_arg else ""
-            out.append(cite(call, f"{call.path} downloads dataset{dataset} with {call.function}"))
+            out.append(cite(call, f"{call.path} loads dataset{dataset} with {call.function}"))
         elif (
             call.category in ("data-io", "network")
             and call.cell is None
@@ -262,8 +286,14 @@ def data_preparation_script(ctx: DetectionContext) -> list[Citation]:
             loaders.add(call.path)
             out.append(cite(call, f"{call.path} loads and prepares data in code ({call.function})"))
     for cmd in ctx.typed(CodeShellCommand):
-        if not is_vendored(cmd.path) and _FETCH_PROGRAMS.search(cmd.command):
+        fetch = _FETCH_PROGRAMS.search(cmd.command) and not _WEIGHTS.search(cmd.command)
+        if fetch and not is_vendored(cmd.path):
             out.append(cite(cmd, f"{cmd.path} fetches data: {cmd.command[:100]}"))
+    for mod in ctx.typed(CodeModule):
+        named = stem(mod.path).lower() in _DATA_CODE_STEMS
+        code = bool(mod.functions or mod.classes) and mod.cell is None
+        if named and code and _own_code(mod.path) and mod.path not in loaders:
+            out.append(cite(mod, f"{mod.path} builds the datasets in code"))
     for dv in ctx.typed(PipelineDataVersion):
         if dv.imported_from:
             out.append(cite(dv, f"{dv.path} imports {dv.target} from {dv.imported_from}"))
@@ -332,7 +362,8 @@ def data_schema(ctx: DetectionContext) -> list[Citation]:
         for call in calls:
             lib = _lib_of(call, SCHEMA_LIBS)
             if lib:
-                out.append(cite(call, f"{path} declares a data schema with {call.function}"))
+                what = f"{path} declares data schema/expectations with {call.function}"
+                out.append(cite(call, what))
                 break
     for path, imports in imports_by_path(ctx).items():
         if not _own_code(path) or not (set(words(stem(path))) & _SCHEMA_STEMS):

@@ -98,8 +98,8 @@ GITOPS_KINDS = {"application": "Argo CD Application", "applicationset": "Argo CD
                 "helmrelease": "Flux HelmRelease"}  # fmt: skip
 CD_RESOURCE_WORDS = frozenset({"codepipeline", "codedeploy"})
 TRAFFIC_COMMAND = re.compile(
-    r"update-traffic|--traffic[ =]|set-traffic|--to-revisions|traffic-split|canary"
-    r"|blue[-_]?green|argo\s+rollouts|kubectl-argo-rollouts|--mirror|shadow",
+    r"update-traffic|--traffic[ =]|set-traffic|--to-revisions|traffic-split|argo\s+rollouts"
+    r"|kubectl-argo-rollouts|\b(?:helm|kubectl|gcloud|az|kustomize)\b.*\b(?:canary|blue-?green)\b",
     re.IGNORECASE,
 )
 ROLLBACK_COMMAND = re.compile(
@@ -189,10 +189,9 @@ def model_packaging(ctx: DetectionContext) -> list[Citation]:
         model = f" for model '{config.model_name}'" if config.model_name else ""
         out.append(cite(config, f"{config.framework} serving configuration{model}"))
     for res in ctx.typed(IacResource):
-        if not res.data_source and is_product_path(res.path):
-            if MODEL_HOSTING_TYPES.search(res.resource_type):
-                out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}' hosts the "
-                                     "model"))
+        hosts = MODEL_HOSTING_TYPES.search(res.resource_type)
+        if hosts and not res.data_source and is_product_path(res.path):
+            out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}' hosts the model"))
     return out
 
 
@@ -220,8 +219,7 @@ def infrastructure_as_code(ctx: DetectionContext) -> list[Citation]:
             out.append(cite(chart, f"Helm chart '{chart.chart_name}'"))
     for kust in ctx.typed(Kustomization):
         if is_product_path(kust.path):
-            out.append(cite(kust, f"Kustomize {'overlay' if kust.overlay else 'base'} "
-                                  f"{kust.path}"))
+            out.append(cite(kust, f"Kustomize {'overlay' if kust.overlay else 'base'} {kust.path}"))
     seen: set[str] = set()
     for obj in ctx.typed(K8sObject):
         if obj.path in seen or not is_product_path(obj.path):
@@ -252,17 +250,23 @@ def automated_deployment(ctx: DetectionContext) -> list[Citation]:
         if label and ("argoproj" in obj.api_version or "fluxcd" in obj.api_version):
             out.append(cite(obj, f"{label} '{obj.name}' deploys from git"))
     for res in ctx.typed(IacResource):
-        if not res.data_source and is_product_path(res.path):
-            if tokens(res.resource_type) & CD_RESOURCE_WORDS:
-                out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}' deploys "
-                                     "automatically"))
+        cd = tokens(res.resource_type) & CD_RESOURCE_WORDS
+        if cd and not res.data_source and is_product_path(res.path):
+            out.append(
+                cite(res, f"{res.tool} {res.resource_type} '{res.name}' deploys automatically")
+            )
     for stages in stage_index(ctx).stages.values():
         for stage in stages:
             if stage.role == "deploy" and is_product_path(stage.path):
                 words = tokens(stage.name, stage.step_type)
                 if words & {"deploy", "deployment", "endpoint", "kserve", "seldon", "rollout"}:
-                    out.append(cite(stage, f"{stage.framework} pipeline '{stage.pipeline}' "
-                                           f"stage '{stage.name}' deploys the model"))
+                    out.append(
+                        cite(
+                            stage,
+                            f"{stage.framework} pipeline '{stage.pipeline}' "
+                            f"stage '{stage.name}' deploys the model",
+                        )
+                    )
     return out
 
 
@@ -277,8 +281,9 @@ def progressive_delivery(ctx: DetectionContext) -> list[Citation]:
         out.append(cite(pd, f"{pd.tool} {pd.strategy} for '{pd.target or pd.name}'{weights}"))
     for config in ctx.typed(ServingConfig):
         if config.canary_percent:
-            out.append(cite(config, f"{config.framework} canary at {config.canary_percent}% "
-                                    "of traffic"))
+            out.append(
+                cite(config, f"{config.framework} canary at {config.canary_percent}% of traffic")
+            )
         elif len(config.traffic) > 1:
             split = ", ".join(f"{k}={v}%" for k, v in config.traffic.items())
             out.append(cite(config, f"{config.framework} traffic split {split}"))
@@ -312,8 +317,9 @@ def multiple_environments(ctx: DetectionContext) -> list[Citation]:
             tokens(job.job_id, job.display_name) & DEPLOY_WORDS
         )
         if deploys:
-            envs[env] = cite(job, f"CI job '{job_label(job)}' deploys to environment "
-                                  f"'{job.environment}'")
+            envs[env] = cite(
+                job, f"CI job '{job_label(job)}' deploys to environment '{job.environment}'"
+            )
     for path in ctx.paths_matching("*values-*.yaml", "*values.*.yaml", "*values_*.yaml"):
         env = normalise_env(stem(path).split("values", 1)[-1])
         if env and env not in envs and is_product_path(path):
@@ -334,6 +340,11 @@ def rollback_strategy(ctx: DetectionContext) -> list[Citation]:
                 break
     for pd in ctx.typed(ProgressiveDelivery):
         if pd.analysis:
-            out.append(cite(pd, f"{pd.tool} {pd.strategy} with metric analysis (aborts and "
-                                "rolls back failing releases)"))
+            out.append(
+                cite(
+                    pd,
+                    f"{pd.tool} {pd.strategy} with metric analysis (aborts and "
+                    "rolls back failing releases)",
+                )
+            )
     return out

@@ -39,7 +39,7 @@ from hyperscore.evaluators.ingest.parsers.code_kinds import (
     CodeTest,
 )
 from hyperscore.evaluators.ingest.parsers.dependencies import DepManifest
-from hyperscore.evaluators.ingest.parsers.docs import DocCodeBlock, DocGovernance, DocSection
+from hyperscore.evaluators.ingest.parsers.docs_kinds import DocCodeBlock, DocGovernance, DocSection
 from hyperscore.evaluators.ingest.parsers.infra_docker import (
     ComposeService,
     Dockerfile,
@@ -144,8 +144,12 @@ def readme(ctx: DetectionContext) -> list[Citation]:
         if is_product_path(gov.path) and (chars >= README_MIN_CHARS or len(filled) >= 3):
             heads = [s.heading for s in body if s.heading][:5]
             listed = f"; sections {', '.join(heads)}" if heads else ""
-            return [cite(gov, f"{gov.path}: {chars} characters of prose in {len(body)} "
-                              f"section(s){listed}")]
+            return [
+                cite(
+                    gov,
+                    f"{gov.path}: {chars} characters of prose in {len(body)} section(s){listed}",
+                )
+            ]
     return []
 
 
@@ -170,13 +174,18 @@ def usage_documentation(ctx: DetectionContext) -> list[Citation]:
         if not section.heading or not is_product_path(section.path):
             continue
         low = section.path.lower()
-        if not (basename(low).startswith("readme") or "docs" in parts(low)[:-1]
-                or stem(low) in {"usage", "install", "installation", "getting_started",
-                                 "quickstart", "tutorial"}):
+        if not (
+            basename(low).startswith("readme")
+            or "docs" in parts(low)[:-1]
+            or stem(low)
+            in {"usage", "install", "installation", "getting_started", "quickstart", "tutorial"}
+        ):
             continue
         if not _usage_heading(section.heading):
             continue
-        has_body = len((section.text or "").strip()) >= 40 or (section.path, section.heading) in blocks
+        has_body = (
+            len((section.text or "").strip()) >= 40 or (section.path, section.heading) in blocks
+        )
         if has_body:
             out.append(cite(section, f"{section.path}: section '{section.heading}'"))
             if len(out) >= 4:
@@ -231,7 +240,9 @@ def _hardcoded_secrets(ctx: DetectionContext) -> list[Citation]:
         found.append(cite(out_secret, f"credential in a saved notebook output ({out_secret.rule})"))
     for pipe in ctx.typed(CiPipeline):
         if pipe.plaintext_secret_env:
-            found.append(cite(pipe, f"plain-text secret env {', '.join(pipe.plaintext_secret_env)}"))
+            found.append(
+                cite(pipe, f"plain-text secret env {', '.join(pipe.plaintext_secret_env)}")
+            )
     for job in ctx.typed(CiJob):
         if job.plaintext_secret_env:
             found.append(cite(job, f"plain-text secret env {', '.join(job.plaintext_secret_env)}"))
@@ -240,8 +251,12 @@ def _hardcoded_secrets(ctx: DetectionContext) -> list[Citation]:
             found.append(cite(risk, f"secret baked into the image ({risk.detail})"))
     for remote in ctx.typed(PipelineDataVersion):
         if remote.credential_keys and not remote.path.endswith(".local"):
-            found.append(cite(remote, f"DVC remote credentials committed "
-                                      f"({', '.join(remote.credential_keys)})"))
+            found.append(
+                cite(
+                    remote,
+                    f"DVC remote credentials committed ({', '.join(remote.credential_keys)})",
+                )
+            )
     return found
 
 
@@ -255,13 +270,15 @@ def _secret_references(ctx: DetectionContext) -> list[Citation]:
         for job in ctx.typed(CiJob):
             names = [s for s in job.secrets if s != "GITHUB_TOKEN"]
             if names:
-                refs.append(cite(job, f"CI job '{job_label(job)}' reads secrets "
-                                      f"{', '.join(names[:5])}"))
+                refs.append(
+                    cite(job, f"CI job '{job_label(job)}' reads secrets {', '.join(names[:5])}")
+                )
                 break
     for conf in ctx.typed(CodeConfig):
         if conf.role == "env" and conf.secret_like and is_product_path(conf.path):
-            refs.append(cite(conf, f"{conf.path} reads credential {conf.option} from the "
-                                   "environment"))
+            refs.append(
+                cite(conf, f"{conf.path} reads credential {conf.option} from the environment")
+            )
             break
     for docker in ctx.typed(Dockerfile):
         if docker.secret_names:
@@ -269,8 +286,12 @@ def _secret_references(ctx: DetectionContext) -> list[Citation]:
     for service in ctx.typed(ComposeService):
         if service.secret_names or service.env_files:
             what = service.secret_names or service.env_files
-            refs.append(cite(service, f"compose service '{service.service}' takes secrets from "
-                                      f"{', '.join(what)}"))
+            refs.append(
+                cite(
+                    service,
+                    f"compose service '{service.service}' takes secrets from {', '.join(what)}",
+                )
+            )
     for res in ctx.typed(IacResource):
         rtype = res.resource_type.lower()
         if not res.data_source and any(w in rtype for w in SECRET_STORE_RESOURCE):
@@ -347,8 +368,14 @@ def pinned_ci_actions(ctx: DetectionContext) -> list[Citation]:
     third = sorted({r.action for r, _p, _e in refs if r.third_party})
     files = sorted({p for _r, p, _e in refs})
     extra = f" ({len(third)} third-party: {', '.join(third[:4])})" if third else ""
-    return [cite_file(path, f"all {sum(1 for _r, p, _e in refs if p == path)} action "
-                            f"reference(s) pinned by commit SHA{extra}") for path in files]
+    return [
+        cite_file(
+            path,
+            f"all {sum(1 for _r, p, _e in refs if p == path)} action "
+            f"reference(s) pinned by commit SHA{extra}",
+        )
+        for path in files
+    ]
 
 
 @detects("code-owners")
@@ -358,8 +385,9 @@ def code_owners(ctx: DetectionContext) -> list[Citation]:
     for gov in ctx.typed(DocGovernance):
         if gov.doc_type == "codeowners" and gov.rules:
             owners = sorted({o for r in gov.rules for o in r.owners})
-            out.append(cite(gov, f"{gov.path}: {len(gov.rules)} rule(s), owners "
-                                 f"{', '.join(owners[:4])}"))
+            out.append(
+                cite(gov, f"{gov.path}: {len(gov.rules)} rule(s), owners {', '.join(owners[:4])}")
+            )
     for path in ctx.files:
         if basename(path) in {"OWNERS", "OWNERS_ALIASES"} and is_product_path(path):
             out.append(cite_file(path, f"review owners file {path}"))
@@ -387,11 +415,21 @@ def approval_workflow(ctx: DetectionContext) -> list[Citation]:
                 later = [j for j in jobs if j.job_id in index.downstream(path, job.job_id)]
                 guarded = [j for j in [job, *later] if _deploys_or_registers(ctx, j)]
                 if guarded:
-                    out.append(cite(job, f"{path}: manual approval '{job_label(job)}' guards "
-                                         f"'{job_label(guarded[0])}'"))
+                    out.append(
+                        cite(
+                            job,
+                            f"{path}: manual approval '{job_label(job)}' guards "
+                            f"'{job_label(guarded[0])}'",
+                        )
+                    )
             if normalise_env(job.environment) == "prod" and _deploys_or_registers(ctx, job):
-                out.append(cite(job, f"{path}: deploy job '{job_label(job)}' runs in protected "
-                                     f"environment '{job.environment}'"))
+                out.append(
+                    cite(
+                        job,
+                        f"{path}: deploy job '{job_label(job)}' runs in protected "
+                        f"environment '{job.environment}'",
+                    )
+                )
     for call in ctx.typed(CodeCall):
         if APPROVAL_STATUS in {str(v) for v in call.literal_kwargs.values()}:
             out.append(cite(call, f"{call.function} registers models as {APPROVAL_STATUS}"))
@@ -400,8 +438,12 @@ def approval_workflow(ctx: DetectionContext) -> list[Citation]:
             out.append(cite(conf, f"model approval status defaults to {APPROVAL_STATUS}"))
     for definition in ctx.typed(PipelineDefinition):
         if any(p.default and APPROVAL_STATUS in p.default for p in definition.parameters):
-            out.append(cite(definition, f"pipeline '{definition.name}' registers models as "
-                                        f"{APPROVAL_STATUS}"))
+            out.append(
+                cite(
+                    definition,
+                    f"pipeline '{definition.name}' registers models as {APPROVAL_STATUS}",
+                )
+            )
     return out
 
 
@@ -420,8 +462,9 @@ def responsible_ai_checks(ctx: DetectionContext) -> list[Citation]:
         elif call.category == "explainability" and (
             is_test_path(call.path) or call.path in executed
         ):
-            out.append(cite(call, f"explainability check {call.function} in automated code "
-                                  f"{call.path}"))
+            out.append(
+                cite(call, f"explainability check {call.function} in automated code {call.path}")
+            )
         if len(out) >= 6:
             break
     for mon in ctx.typed(MlMonitor):
@@ -430,8 +473,7 @@ def responsible_ai_checks(ctx: DetectionContext) -> list[Citation]:
     for stage in ctx.typed(PipelineStage):
         words = tokens(stage.name, stage.step_type)
         if words & {"clarify", "fairness", "explainability", "explain"}:
-            out.append(cite(stage, f"pipeline stage '{stage.name}' checks fairness/"
-                                   "explainability"))
+            out.append(cite(stage, f"pipeline stage '{stage.name}' checks fairness/explainability"))
     stage_params = {p.split("#", 1)[1] for s in ctx.typed(PipelineStage) for p in s.params
                     if "#" in p}  # fmt: skip
     for params in ctx.typed(PipelineParams):
@@ -439,8 +481,14 @@ def responsible_ai_checks(ctx: DetectionContext) -> list[Citation]:
             if tokens(key) & (FAIRNESS_WORDS - {"bias"}) and any(
                 key == p or key.startswith(p + ".") for p in stage_params
             ):
-                out.append(Citation(path=params.path, line=line, what=f"fairness threshold "
-                                    f"'{key}' in {params.path} is read by a pipeline stage"))
+                out.append(
+                    Citation(
+                        path=params.path,
+                        line=line,
+                        what=f"fairness threshold "
+                        f"'{key}' in {params.path} is read by a pipeline stage",
+                    )
+                )
     for test in ctx.typed(CodeTest):
         if test.role in {"function", "method"} and tokens(test.qualname) & FAIRNESS_TEST_WORDS:
             out.append(cite(test, f"fairness test {test.qualname}"))
@@ -455,15 +503,22 @@ def _least_privilege_ci(ctx: DetectionContext) -> list[Citation]:
         return []
     cites: list[Citation] = []
     for pipe in workflows:
-        perms = [pipe.permissions] if pipe.permissions is not None else [
-            j.permissions for j in index.jobs.get(pipe.path, [])
-        ]
+        perms = (
+            [pipe.permissions]
+            if pipe.permissions is not None
+            else [j.permissions for j in index.jobs.get(pipe.path, [])]
+        )
         if not perms or any(p is None or p == "write-all" for p in perms):
             return []
         if any(isinstance(p, dict) and "write-all" in p.values() for p in perms):
             return []
-        cites.append(cite(pipe, f"{pipe.path} declares least-privilege token permissions "
-                                f"{pipe.permissions if pipe.permissions is not None else 'per job'}"))
+        cites.append(
+            cite(
+                pipe,
+                f"{pipe.path} declares least-privilege token permissions "
+                f"{pipe.permissions if pipe.permissions is not None else 'per job'}",
+            )
+        )
     return cites
 
 
@@ -475,9 +530,9 @@ def access_control(ctx: DetectionContext) -> list[Citation]:
     out: list[Citation] = []
     broad = {(r.path, r.name) for r in ctx.typed(K8sRbac)}
     for obj in ctx.typed(K8sObject):
-        if obj.object_kind in RBAC_KINDS and is_product_path(obj.path):
-            if (obj.path, obj.name) not in broad:
-                out.append(cite(obj, f"Kubernetes {obj.object_kind} '{obj.name}'"))
+        rbac = obj.object_kind in RBAC_KINDS and (obj.path, obj.name) not in broad
+        if rbac and is_product_path(obj.path):
+            out.append(cite(obj, f"Kubernetes {obj.object_kind} '{obj.name}'"))
     for res in ctx.typed(IacResource):
         if res.data_source or not is_product_path(res.path):
             continue

@@ -45,6 +45,9 @@ from hyperscore.evaluators.ingest.parsers.pipeline_common import (
 )
 
 DRIFT_AIMS = frozenset({"drift", "data-quality", "outlier", "profiling", "monitoring-schedule"})
+#: Libraries whose data-quality/profiling results are production monitoring; Evidently and
+#: deepchecks data-quality suites are usually data *validation* (the data dimension's concern).
+MONITORING_LIBRARIES = frozenset({"sagemaker", "whylogs", "nannyml"})
 PERFORMANCE_AIMS = frozenset({"performance"})
 #: Logging libraries that are configured by importing them.
 LOGGING_LIBRARIES = {"loguru": "loguru", "structlog": "structlog"}
@@ -66,9 +69,10 @@ MODEL_MONITOR_RESOURCE = re.compile(
 )
 #: Calls (last attribute) that start a training pipeline or workflow from code.
 PIPELINE_START_CALLS = frozenset(
-    {"start_pipeline_execution", "create_run_from_pipeline_func", "create_run_from_pipeline_package",
-     "run_pipeline", "trigger_dag", "create_dag_run", "create_workflow_dispatch", "dispatch",
-     "submit_pipeline", "create_flow_run", "run_deployment"}
+    {"start_pipeline_execution", "create_run_from_pipeline_func",
+     "create_run_from_pipeline_package", "run_pipeline", "trigger_dag", "create_dag_run",
+     "create_workflow_dispatch", "dispatch", "submit_pipeline", "create_flow_run",
+     "run_deployment"}
 )  # fmt: skip
 NETWORK_POSTS = frozenset({"requests.post", "httpx.post", "requests.request", "httpx.request"})
 
@@ -104,8 +108,9 @@ def service_metrics(ctx: DetectionContext) -> list[Citation]:
         if is_product_path(tel.path):
             out.append(cite(tel, f"{tel.library} {tel.signal} set up ({tel.call})"))
     for target in ctx.typed(ScrapeTarget):
-        out.append(cite(target, f"Prometheus scrapes '{target.job or target.name}' "
-                                f"({target.source})"))
+        out.append(
+            cite(target, f"Prometheus scrapes '{target.job or target.name}' ({target.source})")
+        )
     for res in ctx.typed(IacResource):
         if not res.data_source and METRICS_RESOURCE.search(res.resource_type):
             out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}'"))
@@ -123,20 +128,35 @@ def inference_logging(ctx: DetectionContext) -> list[Citation]:
     for config in ctx.typed(ServingConfig):
         logger = config.settings.get("logger")
         if logger:
-            out.append(cite(config, f"{config.framework} request logger (mode {logger}) on "
-                                    f"'{config.model_name or config.name}'"))
+            out.append(
+                cite(
+                    config,
+                    f"{config.framework} request logger (mode {logger}) on "
+                    f"'{config.model_name or config.name}'",
+                )
+            )
     serving = {c.path for c in ctx.typed(CodeCall) if c.category == "serving"}
     for mon in ctx.typed(MlMonitor):
         if mon.path in serving and mon.what in {"profiling", "report", "drift", "data-quality"}:
-            out.append(cite(mon, f"serving code {mon.path} logs request data with "
-                                 f"{mon.library} ({mon.call})"))
+            out.append(
+                cite(
+                    mon,
+                    f"serving code {mon.path} logs request data with {mon.library} ({mon.call})",
+                )
+            )
     return out
+
+
+def _is_monitor(mon: MlMonitor, aims: frozenset[str]) -> bool:
+    if mon.what not in aims or not is_product_path(mon.path):
+        return False
+    return mon.what not in {"data-quality", "profiling"} or mon.library in MONITORING_LIBRARIES
 
 
 def _monitors(ctx: DetectionContext, aims: frozenset[str]) -> list[Citation]:
     out: list[Citation] = []
     for mon in ctx.typed(MlMonitor):
-        if mon.what in aims and is_product_path(mon.path):
+        if _is_monitor(mon, aims):
             sched = " (scheduled)" if mon.scheduled else ""
             out.append(cite(mon, f"{mon.library} {mon.what} monitoring: {mon.call}{sched}"))
     return out
@@ -150,10 +170,14 @@ def drift_monitoring(ctx: DetectionContext) -> list[Citation]:
     out = _monitors(ctx, DRIFT_AIMS)
     for res in ctx.typed(IacResource):
         flat = res.resource_type.lower().replace("_", "")
-        if not res.data_source and MODEL_MONITOR_RESOURCE.search(res.resource_type):
-            if "modelquality" not in flat:
-                out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}' monitors the "
-                                     "model's data"))
+        monitors = MODEL_MONITOR_RESOURCE.search(res.resource_type) and "modelquality" not in flat
+        if monitors and not res.data_source:
+            out.append(
+                cite(
+                    res,
+                    f"{res.tool} {res.resource_type} '{res.name}' monitors the model's data",
+                )
+            )
     return out
 
 
@@ -165,8 +189,9 @@ def model_performance_monitoring(ctx: DetectionContext) -> list[Citation]:
     for res in ctx.typed(IacResource):
         rtype = res.resource_type.lower().replace("_", "")
         if not res.data_source and "modelquality" in rtype:
-            out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}' monitors model "
-                                 "quality"))
+            out.append(
+                cite(res, f"{res.tool} {res.resource_type} '{res.name}' monitors model quality")
+            )
     return out
 
 
@@ -180,15 +205,20 @@ def alerting(ctx: DetectionContext) -> list[Citation]:
         out.append(cite(alert, f"{alert.source} alert '{alert.alert}'{watched}"))
     for am in ctx.typed(AlertmanagerConfig):
         via = f" via {', '.join(am.integrations)}" if am.integrations else ""
-        out.append(cite(am, f"Alertmanager routes alerts to {', '.join(am.receivers) or 'receivers'}"
-                            f"{via}"))
+        out.append(
+            cite(am, f"Alertmanager routes alerts to {', '.join(am.receivers) or 'receivers'}{via}")
+        )
     for prov in ctx.typed(GrafanaProvisioning):
         if prov.contact_point_types:
             out.append(cite(prov, f"Grafana contact points: {', '.join(prov.contact_point_types)}"))
     for dash in ctx.typed(Dashboard):
         if dash.panel_alerts:
-            out.append(cite(dash, f"dashboard '{dash.title or dash.name}' has "
-                                  f"{dash.panel_alerts} panel alert(s)"))
+            out.append(
+                cite(
+                    dash,
+                    f"dashboard '{dash.title or dash.name}' has {dash.panel_alerts} panel alert(s)",
+                )
+            )
     for res in ctx.typed(IacResource):
         if not res.data_source and ALARM_RESOURCE.search(res.resource_type):
             out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}'"))
@@ -201,12 +231,21 @@ def dashboards(ctx: DetectionContext) -> list[Citation]:
     CloudWatch/Cloud Monitoring/Azure dashboards declared as IaC."""
     out: list[Citation] = []
     for dash in ctx.typed(Dashboard):
-        out.append(cite(dash, f"Grafana dashboard '{dash.title or dash.name}' with "
-                              f"{len(dash.panel_titles)} panel(s)"))
+        out.append(
+            cite(
+                dash,
+                f"Grafana dashboard '{dash.title or dash.name}' with "
+                f"{len(dash.panel_titles)} panel(s)",
+            )
+        )
     for prov in ctx.typed(GrafanaProvisioning):
         if prov.dashboard_paths:
-            out.append(cite(prov, f"Grafana provisions dashboards from "
-                                  f"{', '.join(prov.dashboard_paths[:3])}"))
+            out.append(
+                cite(
+                    prov,
+                    f"Grafana provisions dashboards from {', '.join(prov.dashboard_paths[:3])}",
+                )
+            )
     for mon in ctx.typed(MlMonitor):
         if mon.what == "dashboard" and is_product_path(mon.path):
             out.append(cite(mon, f"{mon.library} monitoring dashboard ({mon.call})"))
@@ -227,16 +266,23 @@ def monitoring_feedback_loop(ctx: DetectionContext) -> list[Citation]:
     out: list[Citation] = []
     for definition in ctx.typed(PipelineDefinition):
         if "drift" in definition.triggers:
-            out.append(cite(definition, f"{definition.framework} pipeline '{definition.name}' "
-                                        "is triggered by drift"))
+            out.append(
+                cite(
+                    definition,
+                    f"{definition.framework} pipeline '{definition.name}' is triggered by drift",
+                )
+            )
     for trigger in ctx.typed(PipelineTrigger):
         if trigger.trigger == "drift":
-            out.append(cite(trigger, f"{trigger.framework} drift trigger starts "
-                                     f"'{trigger.target or 'a pipeline'}'"))
+            out.append(
+                cite(
+                    trigger,
+                    f"{trigger.framework} drift trigger starts '{trigger.target or 'a pipeline'}'",
+                )
+            )
     monitor_paths = {
-        m.path for m in ctx.typed(MlMonitor)
-        if m.what in DRIFT_AIMS | PERFORMANCE_AIMS and is_product_path(m.path)
-    }  # fmt: skip
+        m.path for m in ctx.typed(MlMonitor) if _is_monitor(m, DRIFT_AIMS | PERFORMANCE_AIMS)
+    }
     if not monitor_paths:
         return out
     starts: list[CodeCall] = []
@@ -249,8 +295,9 @@ def monitoring_feedback_loop(ctx: DetectionContext) -> list[Citation]:
         elif call.function in NETWORK_POSTS:
             posts.append(call)
     for call in starts:
-        out.append(cite(call, f"monitoring code {call.path} starts a pipeline run "
-                              f"({call.function})"))
+        out.append(
+            cite(call, f"monitoring code {call.path} starts a pipeline run ({call.function})")
+        )
     if posts:
         index = ci_index(ctx)
         for path, pipe in sorted(index.pipelines.items()):
@@ -260,15 +307,25 @@ def monitoring_feedback_loop(ctx: DetectionContext) -> list[Citation]:
             for job in index.jobs.get(path, []):
                 why = next((w for s in index.job_steps(job) if (w := runs_training(ctx, s))), None)
                 if why:
-                    out.append(cite(posts[0], f"monitoring code {posts[0].path} sends an event "
-                                              f"({posts[0].function}); {path} starts on "
-                                              f"{', '.join(sorted(external))} and job "
-                                              f"'{job_label(job)}' {why}"))
+                    out.append(
+                        cite(
+                            posts[0],
+                            f"monitoring code {posts[0].path} sends an event "
+                            f"({posts[0].function}); {path} starts on "
+                            f"{', '.join(sorted(external))} and job "
+                            f"'{job_label(job)}' {why}",
+                        )
+                    )
                     break
         trained = {train.path for train, _ in training_pipelines(ctx)}
         for definition in ctx.typed(PipelineDefinition):
             if definition.path in trained and {"event", "sensor"} & set(definition.triggers):
-                out.append(cite(posts[0], f"monitoring code {posts[0].path} sends an event; "
-                                          f"training pipeline '{definition.name}' starts on "
-                                          "events"))
+                out.append(
+                    cite(
+                        posts[0],
+                        f"monitoring code {posts[0].path} sends an event; "
+                        f"training pipeline '{definition.name}' starts on "
+                        "events",
+                    )
+                )
     return out

@@ -206,8 +206,9 @@ def pinned_dependencies(ctx: DetectionContext) -> list[Citation]:
             if exact and not m.is_lock:
                 what = f"{basename(m.path)} pins {exact} of {m.requirements} requirements exactly"
                 out.append(cite(m, what))
+    cited = {c.path for c in out}
     for m in _manifests(ctx):
-        if m.is_lock or _is_export(m):
+        if (m.is_lock or _is_export(m)) and m.path not in cited:
             out.append(cite(m, f"{basename(m.path)} locks {m.requirements} package versions"))
     return out
 

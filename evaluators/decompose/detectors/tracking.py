@@ -122,7 +122,7 @@ _TRACKING_CMD = re.compile(
 )
 _REGISTRY_CALL = re.compile(
     r"registered_model|model_version|register_model|set_registry_uri|link_model|link_artifact"
-    r"|init_model|ModelVersion|create_model_package|\.publish$"
+    r"|init_model|ModelVersion|create_model_package"
 )
 _REGISTRY_LIBS = (
     "zenml.Model",
@@ -134,8 +134,6 @@ _REGISTRY_LIBS = (
     "google.cloud.aiplatform.Model",
     "google.cloud.aiplatform.models.ModelRegistry",
     "google.cloud.aiplatform.ModelRegistry",
-    "mlflow.tracking.MlflowClient",
-    "mlflow.MlflowClient",
     "google_cloud_pipeline_components.v1.model.ModelUploadOp",
     "google_cloud_pipeline_components.aiplatform.ModelUploadOp",
 )
@@ -503,7 +501,7 @@ def experiment_lineage(ctx: DetectionContext) -> list[Citation]:
             out.append(cite(cfg, f"{cfg.path} records the code version ({cfg.option}) with runs"))
         elif (cfg.config_file or "").endswith("dvc.lock"):
             out.append(cite(cfg, f"{cfg.path} records the data version from dvc.lock with runs"))
-    for path in tracked:
+    for path in sorted(tracked):
         if uses_library(import_names(ctx, path), ("git", "dvc.api")):
             out.append(cite_file(path, f"{path} records git/DVC versions with its runs"))
     if ctx.typed(PipelineLockStage):

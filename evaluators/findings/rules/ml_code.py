@@ -40,7 +40,7 @@ _TEST_PATH_RE = re.compile(
 )
 
 
-def test_paths(ctx: DetectionContext) -> set[str]:
+def tests_in(ctx: DetectionContext) -> set[str]:
     """Files that are tests: by the parser's judgement (``code.module.is_test``) or by name.
 
     Tests load fixtures they wrote themselves and use fake credentials on purpose, so the
@@ -130,7 +130,7 @@ def torch_load_without_weights_only(
 
 
 def _torch_loads(ctx: DetectionContext) -> Iterator[Found]:
-    tests = test_paths(ctx)
+    tests = tests_in(ctx)
     default_safe = _torch_default_safe(ctx)
     for call in ctx.typed(CodeCall):
         if call.function != "torch.load" or call.path in tests or call.weights_only is True:
@@ -181,7 +181,7 @@ def unsafe_pickle_load(ctx: DetectionContext, practices: list[PracticeResult]) -
     ``numpy.load(allow_pickle=True)`` is included; ``pickle.dump``/``dumps`` (writing) and
     tests are not.
     """
-    tests = test_paths(ctx)
+    tests = tests_in(ctx)
     found: list[Found] = []
     for call in ctx.typed(CodeCall):
         if call.path in tests:
@@ -205,8 +205,8 @@ def unsafe_pickle_load(ctx: DetectionContext, practices: list[PracticeResult]) -
 )
 def joblib_load(ctx: DetectionContext, practices: list[PracticeResult]) -> Iterator[Hit]:
     """``joblib.load`` is pickle underneath; it is the normal way to ship scikit-learn models,
-    so it is low unless the path is clearly remote (an ``http(s)://`` literal: medium)."""
-    tests = test_paths(ctx)
+    so it is low unless the path is clearly remote (a URL literal: medium)."""
+    tests = tests_in(ctx)
     found: list[Found] = []
     for call in ctx.typed(CodeCall):
         if call.function != "joblib.load" or call.path in tests:
@@ -228,10 +228,13 @@ def joblib_load(ctx: DetectionContext, practices: list[PracticeResult]) -> Itera
 )
 def unsafe_yaml_load(ctx: DetectionContext, practices: list[PracticeResult]) -> Iterator[Hit]:
     """``yaml.load`` without a safe loader (or ``yaml.unsafe_load``) can instantiate objects
-    named in a config file; ML configs are often shared and downloaded."""
-    tests = test_paths(ctx)
+    named in a config file; ML configs are often shared and downloaded. ``FullLoader`` is left
+    alone: since PyYAML 5.4 it refuses the object-constructing tags."""
+    tests = tests_in(ctx)
     for call in ctx.typed(CodeCall):
-        if "unsafe-yaml-loader" in call.risks and call.path not in tests:
+        if "unsafe-yaml-loader" not in call.risks or call.path in tests:
+            continue
+        if not (call.loader or "").endswith("FullLoader"):
             loader = f" (Loader={call.loader})" if call.loader else ""
             yield Hit.at(call, f"{call.function}{loader}{where(call)} is not a safe loader")
 
@@ -411,7 +414,7 @@ def _code_secret_hits(ctx: DetectionContext) -> Iterator[Hit]:
     are kept only for strongly credential-like names and previews that do not look like
     tokenizer special tokens, mentions or HTTP header names; they are skipped in tests.
     """
-    tests = test_paths(ctx)
+    tests = tests_in(ctx)
     for item in ctx.typed(CodeSecretLiteral):
         in_test = item.path in tests
         by_name = item.rule == "credential-assignment"

@@ -141,7 +141,18 @@ def _cloud_build_command(step: dict[Any, Any]) -> str | None:
     return shlex.join([entrypoint, *args]) if entrypoint or args else None
 
 
-@parser("ci-cloud-build", Modality.CI, ["cloudbuild*.yaml", "cloudbuild*.yml", "cloudbuild*.json"])
+@parser(
+    "ci-cloud-build",
+    Modality.CI,
+    [
+        "cloudbuild*.yaml",
+        "cloudbuild*.yml",
+        "cloudbuild*.json",
+        "**/cloudbuild/*.yaml",
+        "**/cloudbuild/*.yml",
+        "**/cloudbuild/*.json",
+    ],
+)
 def parse_cloud_build(source: ParseInput) -> list[Evidence]:
     """Steps as jobs (image, command, waitFor ordering), substitutions, secrets, images pushed."""
     doc = load_single_mapping(source.text, "Cloud Build config")

@@ -36,6 +36,7 @@ from hyperscore.evaluators.model import Evidence, Modality
 CiSystem = Literal[
     "github-actions", "gitlab-ci", "azure-pipelines", "circleci", "bitbucket", "jenkins",
     "aws-codebuild", "cloud-build", "tekton", "argo-workflows", "travis", "appveyor", "drone",
+    "taskcluster",
 ]  # fmt: skip
 PinKind = Literal["sha", "tag", "branch", "local", "docker", "none"]
 NeedsSource = Literal["explicit", "stage-order", "none"]

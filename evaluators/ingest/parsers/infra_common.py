@@ -23,6 +23,7 @@ from hyperscore.evaluators.ingest.formats import (
     MAX_ALIASES,
     MAX_DEPTH,
     MAX_DOCUMENTS,
+    MAX_NODES,
     FormatError,
     LimitedLoader,
 )
@@ -402,7 +403,8 @@ _LOADERS = {
 
 
 def _check_node_limits(root: yaml.Node) -> None:
-    """Refuse alias bombs and absurd nesting in a composed document (shared nodes = aliases)."""
+    """Refuse alias bombs, absurd nesting and huge node counts in a composed document (shared
+    nodes are aliases)."""
     seen: set[int] = set()
     aliases = 0
     stack: list[tuple[yaml.Node, int]] = [(root, 1)]
@@ -414,6 +416,8 @@ def _check_node_limits(root: yaml.Node) -> None:
                 raise FormatError(f"YAML uses more than {MAX_ALIASES} aliases (alias bomb?)")
             continue
         seen.add(id(node))
+        if len(seen) > MAX_NODES:
+            raise FormatError(f"YAML document has more than {MAX_NODES} nodes")
         if depth > MAX_DEPTH:
             raise FormatError(f"YAML nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, yaml.SequenceNode):

@@ -581,7 +581,7 @@ def parse_compose(inp: ParseInput) -> Iterator[Evidence]:
         return
     top = docs[0]
     if not isinstance(top, YamlMap):
-        raise ValueError("compose file is not a mapping")
+        return  # ``composer.yml`` and friends match the glob but are not compose files
     services = top.get("services")
     if services is None and "version" not in top:  # compose v1: services at the top level
         services = YamlMap(top.line)

@@ -495,6 +495,8 @@ _CDK_LANGUAGES = (
 @parser("cdk-app", Modality.INFRASTRUCTURE, ["cdk.json"])
 def parse_cdk_json(inp: ParseInput) -> Iterator[Evidence]:
     config = ymap(load_json(inp.text))
+    if not config:
+        return
     app = text_or_none(config.get("app"))
     language = next((lang for hint, lang in _CDK_LANGUAGES if app and hint in app), None)
     yield CdkApp(

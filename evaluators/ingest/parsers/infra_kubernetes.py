@@ -630,7 +630,10 @@ def parse_helm_values(inp: ParseInput) -> Iterator[Evidence]:
 
 @parser("helm-values-schema", Modality.INFRASTRUCTURE, ["values.schema.json"])
 def parse_helm_values_schema(inp: ParseInput) -> Iterator[Evidence]:
-    schema = ymap(load_json(inp.text))
+    raw = load_json(inp.text)
+    if not isinstance(raw, dict):
+        return
+    schema = ymap(raw)
     yield HelmValuesSchema(
         path=inp.path,
         line=1,

@@ -518,6 +518,8 @@ def parse_triton_config(inp: ParseInput) -> Iterator[Evidence]:
 def parse_mlserver_settings(inp: ParseInput) -> Iterator[Evidence]:
     """MLServer ``model-settings.json``: implementation class and model URI."""
     settings = ymap(load_json(inp.text))
+    if not settings:
+        return
     params = ymap(settings.get("parameters"))
     name = text_or_none(settings.get("name")) or inp.name
     yield ServingConfig(

@@ -78,6 +78,44 @@ def parse_dvc_yaml(source: ParseInput) -> Iterator[Evidence]:
         draft.stages.append(stage)
     link_by_artifacts(draft.stages)
     yield from emit_pipeline(source.path, draft, doc.last_line)
+    yield from _artifacts(source.path, doc, base)
+
+
+class PipelineArtifact(Evidence):
+    """A dvc.yaml ``artifacts:`` entry: a model or dataset declared for the model registry
+    (GTO / DVC Studio). ``artifact_path`` is repo-relative; ``artifact_type`` as declared."""
+
+    kind: Literal["pipeline.artifact"] = "pipeline.artifact"
+    modality: Modality = Modality.PIPELINE
+    framework: str = "dvc"
+    artifact_path: str | None = None
+    artifact_type: str | None = None
+    labels: tuple[str, ...] = ()
+    meta: dict[str, str] = {}
+
+
+def _artifacts(path: str, doc: YamlDoc, base: str) -> Iterator[Evidence]:
+    """``file -declares-> registry-artifact:<name> -tracks-> artifact:<path>`` per entry."""
+    for name, raw in list(as_dict(as_dict(doc.data).get("artifacts")).items())[:MAX_ENTRIES]:
+        spec = as_dict(raw)
+        target = scalar_text(spec.get("path"))
+        resolved = normalize_path(base, target) if target else None
+        node = f"registry-artifact:{name}"
+        links = [Link(src=f"file:{path}", dst=node, rel="declares")]
+        if resolved:
+            links.append(Link(src=node, dst=f"artifact:{resolved}", rel="tracks"))
+        meta = {str(k): str(v)[:200] for k, v in list(as_dict(spec.get("meta")).items())[:50]}
+        yield PipelineArtifact(
+            path=path,
+            line=doc.line("artifacts", name),
+            name=name,
+            text=scalar_text(spec.get("desc")),
+            links=tuple(links),
+            artifact_path=resolved,
+            artifact_type=scalar_text(spec.get("type")),
+            labels=tuple(str_list(spec.get("labels"))[:50]),
+            meta=meta,
+        )
 
 
 def _stage_end_lines(doc: YamlDoc, names: list[str]) -> dict[str, int]:

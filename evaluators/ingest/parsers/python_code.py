@@ -14,30 +14,18 @@ parser feeds every code cell through the same :class:`PythonAnalysis`.
 from __future__ import annotations
 
 import ast
-import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from hyperscore.evaluators.ingest.parsers.code_kinds import (
-    CodeCall,
     CodeImport,
     CodeModule,
     CodeSecretLiteral,
-    CodeSeed,
-    CodeTest,
-    CodeTestFile,
-    Scalar,
 )
+from hyperscore.evaluators.ingest.parsers.python_call_facts import CallFacts
 from hyperscore.evaluators.ingest.parsers.python_calls import (
-    ARTIFACT_ARGS,
     DETERMINISM_FLAGS,
-    HEX40,
-    HUB_DOWNLOADS,
-    METRIC_WORDS,
-    PICKLE_LOADS,
-    SAFE_YAML_LOADERS,
     SEED_FUNCTIONS,
     SUBPROCESS_CALLS,
     classify_call,
@@ -45,7 +33,6 @@ from hyperscore.evaluators.ingest.parsers.python_calls import (
     mask,
     secret_like_name,
     secret_match,
-    secret_rule,
 )
 from hyperscore.evaluators.ingest.parsers.python_config import (
     ConfigTracker,
@@ -55,15 +42,10 @@ from hyperscore.evaluators.ingest.parsers.python_config import (
     literal,
     literal_str,
 )
+from hyperscore.evaluators.ingest.parsers.python_tests import TEST_FILE, TestTracker
 from hyperscore.evaluators.ingest.registry import ParseInput, parser
 from hyperscore.evaluators.model import Evidence, Link, Modality
 
-_TEST_FILE = re.compile(r"^(?:test_.*|.*_test|conftest|tests)\.py$")
-_COMPARISONS = (ast.Gt, ast.GtE, ast.Lt, ast.LtE)
-_UNITTEST_THRESHOLDS = frozenset(
-    {"assertGreater", "assertGreaterEqual", "assertLess", "assertLessEqual"}
-)
-_METRIC_CLASSES = frozenset({"Counter", "Gauge", "Histogram", "Summary", "Info", "Enum"})
 _TRACKED_BINDINGS = ("typer.", "click.")
 
 
@@ -111,23 +93,20 @@ def parse_python(source: str) -> ast.Module:
         raise ValueError("Python source nested too deeply to parse") from None
 
 
-@dataclass
-class _TestAcc:
-    """A test function being walked: asserts and thresholds accumulate until it is left."""
+_LAST_TREE: list[tuple[str, ast.Module]] = []  # one slot: (source, tree)
 
-    name: str
-    qualname: str
-    role: str
-    framework: str
-    line: int
-    end_line: int | None
-    markers: list[str] = field(default_factory=list)
-    fixtures: tuple[str, ...] = ()
-    parametrized: bool = False
-    param_cases: int | None = None
-    is_async: bool = False
-    asserts: int = 0
-    thresholds: list[str] = field(default_factory=list)
+
+def parse_python_cached(source: str) -> ast.Module:
+    """:func:`parse_python`, reusing the last tree when the same text is parsed again.
+
+    The walker runs every ``*.py`` parser on a file back to back; sharing one parse keeps
+    ingestion fast. Callers must treat the tree as read-only.
+    """
+    if _LAST_TREE and (_LAST_TREE[0][0] is source or _LAST_TREE[0][0] == source):
+        return _LAST_TREE[0][1]
+    tree = parse_python(source)
+    _LAST_TREE[:] = [(source, tree)]
+    return tree
 
 
 class _Leave:
@@ -149,17 +128,14 @@ class PythonAnalysis:
         src = f"module:{module}" if module else f"file:{path}"
         self.ctx = Context(path=path, src_node=src)
         self.config = ConfigTracker(self.ctx)
+        self.tests = TestTracker(self.ctx, is_test)
+        self.calls = CallFacts(self.ctx, self.config)
         self.scopes: list[str] = []
         self.scope_kinds: list[str] = []
-        self.class_kinds: list[str | None] = []
-        self.tests: list[_TestAcc | None] = []
         self.optional: list[bool] = []
         self.secret_seen: set[int] = set()
-        self.functions = self.classes = self.threshold_asserts = 0
+        self.functions = self.classes = 0
         self.has_main_guard = False
-        self.uses_hypothesis = False
-        self.test_items: list[CodeTest] = []
-        self.random_state: tuple[int, int | None, int | None, Scalar] | None = None  # n, line...
         self.enter: dict[type[ast.AST], Callable[[ast.AST], None]] = {
             ast.Import: self._import,
             ast.ImportFrom: self._import_from,
@@ -183,7 +159,7 @@ class PythonAnalysis:
         self.leave: dict[type[ast.AST], Callable[[ast.AST], None]] = {
             ast.FunctionDef: self._leave_function,
             ast.AsyncFunctionDef: self._leave_function,
-            ast.ClassDef: self._leave_scope,
+            ast.ClassDef: self._leave_class,
             ast.Try: self._leave_try,
             ast.TryStar: self._leave_try,
         }
@@ -223,38 +199,8 @@ class PythonAnalysis:
         """Flush pending facts; with ``tree`` also the ``code.module`` and test-file summary."""
         ctx = self.ctx
         self.config.finish()
-        if self.random_state is not None:
-            count, line, cell, value = self.random_state
-            ctx.out.append(
-                CodeSeed(
-                    path=ctx.path,
-                    line=line,
-                    cell=cell,
-                    name="random_state",
-                    function="random_state=",
-                    framework="sklearn",
-                    count=count,
-                    value=value if isinstance(value, int) and not isinstance(value, bool) else None,
-                )
-            )
-        ctx.out.extend(self.test_items)
-        if self.is_test or self.test_items:
-            frameworks = sorted({t.framework for t in self.test_items} or {"pytest"})
-            ctx.out.append(
-                CodeTestFile(
-                    path=ctx.path,
-                    line=1,
-                    name=ctx.path.rsplit("/", 1)[-1],
-                    frameworks=tuple(frameworks),
-                    tests=sum(t.role in ("function", "method") for t in self.test_items),
-                    fixtures=sum(t.role == "fixture" for t in self.test_items),
-                    parametrized=sum(t.parametrized for t in self.test_items),
-                    has_threshold_assert=any(t.has_threshold_assert for t in self.test_items),
-                    uses_hypothesis=self.uses_hypothesis,
-                    markers=tuple(sorted({m for t in self.test_items for m in t.markers})),
-                    conftest=ctx.path.endswith("conftest.py"),
-                )
-            )
+        self.calls.finish()
+        self.tests.finish()
         if tree is not None:
             doc = ast.get_docstring(tree) or ""
             summary = doc.strip().split("\n\n", 1)[0].strip()[:500]
@@ -274,7 +220,7 @@ class PythonAnalysis:
                     classes=self.classes,
                     lines=lines,
                     has_main_guard=self.has_main_guard,
-                    threshold_asserts=self.threshold_asserts,
+                    threshold_asserts=self.tests.threshold_asserts,
                     links=links,
                 )
             )
@@ -310,7 +256,7 @@ class PythonAnalysis:
         top = module.lstrip(".").split(".", 1)[0]
         self.config.note_import(top)
         if top == "hypothesis":
-            self.uses_hypothesis = True
+            self.tests.uses_hypothesis = True
         ctx = self.ctx
         links = (
             (Link(src=ctx.src_node, dst=f"module:{module}", rel="imports"),)
@@ -376,19 +322,18 @@ class PythonAnalysis:
             if isinstance(kw.value, ast.Constant) and isinstance(kw.value.value, str):
                 self._secret(kw.value, kw.arg)
             if kw.arg == "random_state":
-                self._tally_random_state(node, kw.value)
+                self.calls.tally_random_state(node, kw.value)
         name, imported = self.ctx.resolve(func)
         if name is None:
             return
-        if name.startswith("self.assert") and self.tests and self.tests[-1] is not None:
-            self._unittest_assert(node, name, self.tests[-1])
+        if self.tests.on_self_assert(node, name):
             return
         self.config.on_call(node, name, imported)
         framework = SEED_FUNCTIONS.get(name) if imported else None
         if framework is None and name.startswith("torch.") and name.endswith(".manual_seed"):
             framework = "torch"
         if framework is not None:
-            self._seed(node, name, framework)
+            self.calls.seed(node, name, framework)
             return
         category = classify_call(name, imported)
         if category is None and imported and name in SUBPROCESS_CALLS:
@@ -397,140 +342,7 @@ class PythonAnalysis:
             if always_shell or (shell is not None and literal(shell) is not False):
                 category = "shell"
         if category is not None:
-            self._emit_call(node, name, category)
-
-    def _emit_call(self, node: ast.Call, name: str, category: str) -> None:
-        ctx = self.ctx
-        kwargs = {kw.arg: kw.value for kw in node.keywords if kw.arg}
-        literal_kwargs: dict[str, Scalar] = {}
-        for key, expr in kwargs.items():
-            if isinstance(expr, ast.Constant) and (
-                expr.value is None or isinstance(expr.value, str | int | float | bool)
-            ):
-                value = expr.value
-                if isinstance(value, str):
-                    secret = secret_like_name(key) or secret_rule(value) is not None
-                    value = "<redacted>" if secret else value[:200]
-                literal_kwargs[key] = value
-        first = literal_str(node.args[0]) if node.args else None
-        if first is not None and secret_rule(first) is not None:
-            first = "<redacted>"
-        flags = {
-            key: value if isinstance(value := literal(kwargs.get(key)), bool) else None
-            for key in ("weights_only", "trust_remote_code", "allow_pickle", "shell")
-        }
-        revision = literal_str(kwargs.get("revision"))
-        revision_pinned: bool | None = None
-        model_id = first or literal_str(
-            kwargs.get("repo_id")
-            or kwargs.get("pretrained_model_name_or_path")
-            or kwargs.get("path")
-            or kwargs.get("model")
-        )
-        hub = name in HUB_DOWNLOADS or name.endswith(".from_pretrained")
-        if hub and not (model_id and _is_local_path(model_id)):
-            revision_pinned = bool(revision and HEX40.fullmatch(revision))
-        loader = None
-        if category == "yaml":
-            loader_expr = kwargs.get("Loader") or (node.args[1] if len(node.args) > 1 else None)
-            loader = ctx.resolve(loader_expr)[0] if loader_expr is not None else None
-        risks: list[str] = []
-        if (
-            (name == "torch.load" and flags["weights_only"] is not True)
-            or name in PICKLE_LOADS
-            or (name == "numpy.load" and flags["allow_pickle"])
-        ):
-            risks.append("pickle-deserialisation")
-        if name in ("yaml.unsafe_load", "yaml.unsafe_load_all") or (
-            name in ("yaml.load", "yaml.load_all") and loader not in SAFE_YAML_LOADERS
-        ):
-            risks.append("unsafe-yaml-loader")
-        if category in ("code-execution", "shell"):
-            risks.append("dynamic-code-execution" if category == "code-execution" else "shell")
-        if flags["trust_remote_code"]:
-            risks.append("trust-remote-code")
-        if revision_pinned is False and model_id:
-            risks.append("unpinned-hub-revision")
-        if literal(kwargs.get("verify")) is False:
-            risks.append("tls-verification-disabled")
-        ctx.out.append(
-            CodeCall(
-                path=ctx.path,
-                line=ctx.line(node),
-                end_line=ctx.end_line(node),
-                name=name[:200],
-                cell=ctx.cell,
-                function=name[:200],
-                category=category,
-                scope=self.scope,
-                first_arg=first[:200] if first else None,
-                keywords=tuple(kwargs)[:30],
-                literal_kwargs=literal_kwargs,
-                weights_only=flags["weights_only"],
-                trust_remote_code=flags["trust_remote_code"],
-                allow_pickle=flags["allow_pickle"],
-                shell=flags["shell"],
-                revision=revision[:100] if revision else None,
-                revision_pinned=revision_pinned,
-                loader=loader,
-                risks=tuple(risks),
-                links=self._call_links(node, name, category, first),
-            )
-        )
-
-    def _call_links(
-        self, node: ast.Call, name: str, category: str, first: str | None
-    ) -> tuple[Link, ...]:
-        src = self.ctx.src_node
-        last = name.rsplit(".", 1)[-1]
-        if category == "metrics-instrumentation" and last in _METRIC_CLASSES and first:
-            return (Link(src=src, dst=f"metric:{first}", rel="exposes"),)
-        spec = ARTIFACT_ARGS.get(name) or ARTIFACT_ARGS.get(last)
-        if spec is None:
-            if last == "from_pretrained" and first and _is_local_path(first):
-                path = self.ctx.rooted(self.config.literal_path(node.args[0]))
-                return (Link(src=src, dst=f"artifact:{path}", rel="reads"),) if path else ()
-            return ()
-        rel, index, kw = spec
-        expr = node.args[index] if len(node.args) > index else keyword(node, kw)
-        path = self.ctx.rooted(self.config.literal_path(expr))
-        return (Link(src=src, dst=f"artifact:{path}", rel=rel),) if path else ()
-
-    def _seed(self, node: ast.Call, name: str, framework: str) -> None:
-        arg = node.args[0] if node.args else None
-        for kw in node.keywords:
-            if arg is None and kw.arg in ("seed", "a", "mode", "d", "x"):
-                arg = kw.value
-        self._emit_seed(node, name, framework, arg)
-
-    def _emit_seed(self, node: ast.AST, name: str, framework: str, arg: ast.AST | None) -> None:
-        value = literal(arg)
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        expr_text = None
-        if arg is not None and not isinstance(value, int):
-            expr_text = _unparse(arg, 80)
-        ctx = self.ctx
-        ctx.out.append(
-            CodeSeed(
-                path=ctx.path,
-                line=ctx.line(node),
-                cell=ctx.cell,
-                name=name[:200],
-                function=name[:200],
-                framework=framework,
-                value=int(value) if isinstance(value, int) else None,
-                value_expr=expr_text,
-                seeded=arg is not None,
-            )
-        )
-
-    def _tally_random_state(self, node: ast.Call, value: ast.expr) -> None:
-        if self.random_state is None:
-            self.random_state = (1, self.ctx.line(node), self.ctx.cell, literal(value))
-        else:
-            count, line, cell, first = self.random_state
-            self.random_state = (count + 1, line, cell, first)
+            self.calls.emit_call(node, name, category, self.scope)
 
     # --- assignments, constants, scopes --------------------------------------------------------
 
@@ -551,13 +363,13 @@ class PythonAnalysis:
             if isinstance(target, ast.Attribute):
                 name, imported = self.ctx.resolve(target)
                 if imported and name in DETERMINISM_FLAGS:
-                    self._emit_seed(node, name or "", "torch-determinism", value)
+                    self.calls.emit_seed(node, name or "", "torch-determinism", value)
             elif isinstance(target, ast.Subscript) and self._is_environ(target.value):
                 key = literal_str(target.slice)
                 self.config.env(target, key, "env-write")
                 self.config.consumed.add(id(target))
                 if key == "PYTHONHASHSEED":
-                    self._emit_seed(node, "os.environ[PYTHONHASHSEED]", "python-hash", value)
+                    self.calls.emit_seed(node, "os.environ[PYTHONHASHSEED]", "python-hash", value)
 
     def _bind_instance(self, var: str, call: ast.Call) -> None:
         """``run = wandb.init()`` makes ``run.log(...)`` resolve to ``wandb.init().log``."""
@@ -666,25 +478,7 @@ class PythonAnalysis:
         assert isinstance(node, ast.ClassDef)
         self.classes += 1
         bases = [self.ctx.resolve(base)[0] or "" for base in node.bases]
-        kind: str | None = None
-        if any(base.endswith("TestCase") for base in bases):
-            kind = "unittest"
-        elif self.is_test and node.name.startswith("Test") and "function" not in self.scope_kinds:
-            kind = "pytest"
-        qualname = ".".join([*self.scopes, node.name])
-        if kind is not None:
-            self.test_items.append(
-                CodeTest(
-                    path=self.ctx.path,
-                    line=self.ctx.line(node),
-                    end_line=self.ctx.end_line(node),
-                    name=node.name,
-                    cell=self.ctx.cell,
-                    qualname=qualname,
-                    role="class",
-                    framework=kind,
-                )
-            )
+        self.tests.enter_class(node, bases, self.scopes, "function" in self.scope_kinds)
         if any(base.endswith("BaseSettings") for base in bases):
             fields = tuple(
                 stmt.target.id
@@ -696,138 +490,29 @@ class PythonAnalysis:
             )
         self.scopes.append(node.name)
         self.scope_kinds.append("class")
-        self.class_kinds.append(kind)
-        self.tests.append(None)
 
-    def _leave_scope(self, node: ast.AST) -> None:
+    def _leave_class(self, node: ast.AST) -> None:
+        self.tests.leave_class()
         self.scopes.pop()
-        if self.scope_kinds.pop() == "class":
-            self.class_kinds.pop()
-        self.tests.pop()
+        self.scope_kinds.pop()
 
     def _function(self, node: ast.AST) -> None:
         assert isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
         self.functions += 1
         self.config.on_function(node)
-        markers: list[str] = []
-        parametrized, cases, fixture = False, None, False
-        for dec in node.decorator_list:
-            call = dec if isinstance(dec, ast.Call) else None
-            name, _ = self.ctx.resolve(call.func if call else dec)
-            if not name:
-                continue
-            if name in ("pytest.fixture", "pytest_asyncio.fixture"):
-                fixture = True
-            elif name == "pytest.mark.parametrize":
-                parametrized = True
-                values = call.args[1] if call and len(call.args) > 1 else None
-                if isinstance(values, ast.List | ast.Tuple):
-                    cases = (cases or 0) + len(values.elts)
-            elif name.startswith("pytest.mark."):
-                markers.append(name.rsplit(".", 1)[-1])
-            elif name in ("hypothesis.given", "given"):
-                markers.append("hypothesis")
         parent = self.scope_kinds[-1] if self.scope_kinds else "module"
-        class_kind = self.class_kinds[-1] if parent == "class" else None
-        acc: _TestAcc | None = None
-        role, framework = "", ""
-        if fixture and self.is_test:
-            role, framework = "fixture", "pytest"
-        elif node.name.startswith("test"):
-            if parent == "module" and self.is_test:
-                role, framework = "function", "pytest"
-            elif class_kind is not None:
-                role, framework = "method", class_kind
-        if role:
-            args = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
-            acc = _TestAcc(
-                name=node.name,
-                qualname=".".join([*self.scopes, node.name]),
-                role=role,
-                framework=framework,
-                line=self.ctx.line(node),
-                end_line=self.ctx.end_line(node),
-                markers=markers,
-                fixtures=tuple(a for a in args if a not in ("self", "cls")),
-                parametrized=parametrized,
-                param_cases=cases,
-                is_async=isinstance(node, ast.AsyncFunctionDef),
-            )
+        self.tests.enter_function(node, self.scopes, parent)
         self.scopes.append(node.name)
         self.scope_kinds.append("function")
-        self.tests.append(acc)
 
     def _leave_function(self, node: ast.AST) -> None:
-        acc = self.tests[-1]
-        self._leave_scope(node)
-        if acc is None:
-            return
-        self.test_items.append(
-            CodeTest(
-                path=self.ctx.path,
-                line=acc.line,
-                end_line=acc.end_line,
-                name=acc.name,
-                cell=self.ctx.cell,
-                qualname=acc.qualname,
-                role=acc.role,
-                framework=acc.framework,
-                parametrized=acc.parametrized,
-                param_cases=acc.param_cases,
-                markers=tuple(acc.markers)[:20],
-                fixtures=acc.fixtures[:30],
-                asserts=acc.asserts,
-                has_threshold_assert=bool(acc.thresholds),
-                thresholds=tuple(acc.thresholds)[:5],
-                is_async=acc.is_async,
-            )
-        )
-
-    # --- asserts -------------------------------------------------------------------------------
+        self.tests.leave_function()
+        self.scopes.pop()
+        self.scope_kinds.pop()
 
     def _assert(self, node: ast.AST) -> None:
         assert isinstance(node, ast.Assert)
-        acc = self.tests[-1] if self.tests else None
-        threshold = _threshold(node.test)
-        if acc is not None:
-            acc.asserts += 1
-            if threshold:
-                acc.thresholds.append(threshold)
-        elif threshold:
-            self.threshold_asserts += 1
-
-    def _unittest_assert(self, node: ast.Call, name: str, acc: _TestAcc) -> None:
-        acc.asserts += 1
-        method = name.rsplit(".", 1)[-1]
-        if method in _UNITTEST_THRESHOLDS and len(node.args) >= 2:
-            numbers = [a for a in node.args[:2] if _is_number(a)]
-            others = [a for a in node.args[:2] if not isinstance(a, ast.Constant)]
-            if numbers and others:
-                acc.thresholds.append(_unparse(node, 120))
-
-
-def _is_number(expr: ast.AST) -> bool:
-    return isinstance(expr, ast.Constant) and type(expr.value) in (int, float)
-
-
-def _threshold(test: ast.AST) -> str | None:
-    """``assert acc > 0.8``-style quality gates: a comparison of a metric with a number."""
-    if isinstance(test, ast.BoolOp):
-        return next((t for t in map(_threshold, test.values) if t), None)
-    if not isinstance(test, ast.Compare) or not all(
-        isinstance(op, _COMPARISONS) for op in test.ops
-    ):
-        return None
-    operands = [test.left, *test.comparators]
-    numbers = [o for o in operands if _is_number(o)]
-    others = [o for o in operands if not isinstance(o, ast.Constant)]
-    if not numbers or not others:
-        return None
-    is_float = any(isinstance(o, ast.Constant) and type(o.value) is float for o in numbers)
-    text = _unparse(test, 120)
-    if is_float or METRIC_WORDS.search(text):
-        return text
-    return None
+        self.tests.on_assert(node)
 
 
 def _target_name(target: ast.AST) -> str | None:
@@ -842,13 +527,6 @@ def _target_name(target: ast.AST) -> str | None:
     return None
 
 
-def _unparse(node: ast.AST, limit: int) -> str:
-    try:
-        return ast.unparse(node)[:limit]
-    except (RecursionError, ValueError):
-        return "<expr>"
-
-
 def _unparse_simple(node: ast.AST) -> str:
     if isinstance(node, ast.Name):
         return node.id
@@ -857,24 +535,12 @@ def _unparse_simple(node: ast.AST) -> str:
     return ""
 
 
-def _is_local_path(model_id: str) -> bool:
-    """Local checkpoints, not hub ids: ``./out``, ``/models/x``, ``~/m``, ``a/b/c``, ``C:\\``."""
-    return (
-        model_id.startswith((".", "/", "~", "\\"))
-        or model_id.count("/") > 1
-        or "\\" in model_id
-        or (len(model_id) > 1 and model_id[1] == ":")
-    )
-
-
 def analyse_python(path: str, source: str) -> list[Evidence]:
     """All facts of one ``.py`` file."""
     source = source.removeprefix("\ufeff")  # a BOM is valid in files, not in ast.parse
-    tree = parse_python(source)
+    tree = parse_python_cached(source)
     module, package = module_name(path)
-    analysis = PythonAnalysis(
-        path, module, package, bool(_TEST_FILE.match(path.rsplit("/", 1)[-1]))
-    )
+    analysis = PythonAnalysis(path, module, package, bool(TEST_FILE.match(path.rsplit("/", 1)[-1])))
     try:
         analysis.feed(tree)
     except RecursionError:

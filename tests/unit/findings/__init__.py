@@ -8,6 +8,7 @@ is the near-miss a careless rule would flag.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from hyperscore.evaluators.assessment import Finding
@@ -16,7 +17,7 @@ from hyperscore.evaluators.findings.engine import run_rules
 from hyperscore.evaluators.ingest import ingest
 
 
-def write(root: Path, files: dict[str, str | bytes]) -> None:
+def write(root: Path, files: Mapping[str, str | bytes]) -> None:
     for rel, content in files.items():
         target = root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -26,13 +27,13 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
             target.write_text(content, encoding="utf-8")
 
 
-def all_findings(root: Path, files: dict[str, str | bytes] | None = None) -> list[Finding]:
+def all_findings(root: Path, files: Mapping[str, str | bytes] | None = None) -> list[Finding]:
     if files:
         write(root, files)
     result = ingest(str(root))
     return run_rules(DetectionContext(result=result), [])
 
 
-def fire(root: Path, files: dict[str, str | bytes], rule_id: str) -> list[Finding]:
+def fire(root: Path, files: Mapping[str, str | bytes], rule_id: str) -> list[Finding]:
     """Findings of ``rule_id`` on a project made of ``files``."""
     return [f for f in all_findings(root, files) if f.rule_id == rule_id]

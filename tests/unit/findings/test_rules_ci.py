@@ -11,11 +11,13 @@ SHA = "b4c75782d28e02e6b411f22063d883695ea14f65"
 WF = ".github/workflows/ci.yml"
 
 
-def workflow(steps: str, on: str = "push", permissions: str = "permissions:\n  contents: read\n"):
+READ_ONLY = "permissions:\n  contents: read\n"
+
+
+def workflow(steps: str, on: str = "push", permissions: str = READ_ONLY) -> str:
     """A one-job workflow; ``steps`` is the YAML of the steps list, indented six spaces."""
-    return (
-        f"on: {on}\n{permissions}jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n{steps}"
-    )
+    job = "jobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+    return f"on: {on}\n{permissions}{job}{steps}"
 
 
 # --------------------------------------------------------------------------- pinning

@@ -9,16 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hyperscore.evaluators.ingest.parsers.docs import (
+from hyperscore.evaluators.ingest.parsers.docs import parse_docs, resolve_local
+from hyperscore.evaluators.ingest.parsers.docs_governance import guess_spdx, is_docs_path
+from hyperscore.evaluators.ingest.parsers.docs_kinds import (
     DocBadge,
     DocCodeBlock,
     DocGovernance,
     DocLink,
     DocSection,
-    guess_spdx,
-    is_docs_path,
-    parse_docs,
-    resolve_local,
 )
 from hyperscore.evaluators.ingest.registry import ParseInput, parsers_for
 from hyperscore.evaluators.model import Evidence

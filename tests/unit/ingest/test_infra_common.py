@@ -126,7 +126,7 @@ def yaml_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     """Run a test with the libyaml fast path and with the pure-Python limited loader."""
     if request.param == "pure-python":
         python_loaders = {
-            tolerant: infra_common._located(formats._LimitedLoader, tolerant)
+            tolerant: infra_common._located(formats.LimitedLoader, tolerant)
             for tolerant in (False, True)
         }
         monkeypatch.setattr(infra_common, "_FAST", False)

@@ -248,8 +248,9 @@ def test_compose_v1_layout_and_non_mapping() -> None:
     text = "web:\n  image: nginx:1.25\n  links: [db]\ndb:\n  image: mysql\n"
     items = compose(text, "docker-compose.yml")
     assert [s.service for s in items if isinstance(s, ComposeService)] == ["web", "db"]
-    with pytest.raises(ValueError, match="not a mapping"):
-        compose("- a\n- b\n", "compose.yaml")
+    assert compose("- a\n- b\n", "composer.yaml") == []
+    with pytest.raises(ValueError, match="invalid YAML"):
+        compose("services: [unclosed\n", "compose.yaml")
 
 
 def test_compose_globs() -> None:

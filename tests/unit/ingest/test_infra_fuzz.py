@@ -97,6 +97,10 @@ SAMPLES: dict[str, tuple[Parse, str]] = {
         '  }\n  backend "s3" {}\n}\nresource "aws_s3_bucket" "b" {\n  tags = { a = "${var.x}" }\n'
         '}\nmodule "m" {\n  source = "git::https://g/r?ref=v1"\n}\n',
     ),
+    "main.tf.json": (
+        parse_terraform,
+        '{"resource": {"aws_s3_bucket": {"b": {"bucket": "x"}}},\n "data": {"aws_ami": {"a": {}}}}',
+    ),
     "prod.tfvars": (parse_tfvars, 'a = "1"\nb = {\n  c = 2\n}\n'),
     "main.bicep": (
         parse_bicep,

@@ -19,7 +19,7 @@ from hyperscore.evaluators.ingest.parsers.code_kinds import (
     CodeSeed,
     CodeShellCommand,
 )
-from hyperscore.evaluators.ingest.parsers.docs import DocLink, DocSection
+from hyperscore.evaluators.ingest.parsers.docs_kinds import DocLink, DocSection
 from hyperscore.evaluators.ingest.parsers.notebooks import (
     analyse_notebook,
     parse_notebook,

@@ -22,6 +22,7 @@ from hyperscore.evaluators.ingest.parsers.code_kinds import (
 from hyperscore.evaluators.ingest.parsers.python_code import (
     analyse_python,
     module_name,
+    parse_python_cached,
     parse_python_file,
 )
 from hyperscore.evaluators.ingest.registry import ParseInput, parsers_for
@@ -621,6 +622,11 @@ class TestErrors:
     def test_absurd_nesting_is_a_value_error(self) -> None:
         with pytest.raises(ValueError, match="nested too deeply"):
             analyse("x = " + " + ".join(["1"] * 20000) + "\n")
+
+    def test_the_last_tree_is_shared_between_parsers(self) -> None:
+        source = "import os\n"
+        assert parse_python_cached(source) is parse_python_cached(source)
+        assert parse_python_cached("import sys\n") is not parse_python_cached(source)
 
     def test_byte_order_mark_is_accepted(self) -> None:
         items = analyse("\ufeffimport os\n")

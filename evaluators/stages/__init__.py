@@ -1,0 +1,1 @@
+"""Module 3: evaluation stages behind one interface (``base.Stage``)."""

@@ -1,0 +1,196 @@
+"""Monitoring detectors: one positive and one negative tiny project per practice, plus the
+fixture projects' levels."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from hyperscore.evaluators.assessment import Citation, Dimension
+from hyperscore.evaluators.decompose.context import DetectionContext
+from hyperscore.evaluators.decompose.practices import (
+    detect_practices,
+    detectors,
+    dimension_levels,
+)
+from hyperscore.evaluators.ingest import ingest
+from hyperscore.evaluators.ingest.formats import load_yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+DIMENSION = Dimension.MONITORING
+
+LOGGING = "import logging\n\nlogging.basicConfig(level=logging.INFO)\nlog = logging.getLogger()\n"
+PRINTING = "def main():\n    print('training done')\n"
+METRICS = (
+    "from prometheus_client import Counter, make_asgi_app\n\n"
+    "PREDICTIONS = Counter('predictions_total', 'Predictions served')\n"
+    "metrics_app = make_asgi_app()\n"
+)
+DATA_CAPTURE = (
+    "from sagemaker.model_monitor import DataCaptureConfig\n\n"
+    "capture = DataCaptureConfig(enable_capture=True, sampling_percentage=100,\n"
+    "                            destination_s3_uri='s3://bucket/capture')\n"
+)
+DRIFT = (
+    "from evidently.report import Report\n"
+    "from evidently.metric_preset import DataDriftPreset\n\n\n"
+    "def drift(ref, cur):\n"
+    "    report = Report(metrics=[DataDriftPreset()])\n"
+    "    report.run(reference_data=ref, current_data=cur)\n"
+    "    return report\n"
+)
+PERFORMANCE = (
+    "from evidently.report import Report\n"
+    "from evidently.metric_preset import ClassificationPreset\n\n\n"
+    "def quality(ref, cur):\n"
+    "    report = Report(metrics=[ClassificationPreset()])\n"
+    "    report.run(reference_data=ref, current_data=cur)\n"
+    "    return report\n"
+)
+RULES = (
+    "groups:\n  - name: model\n    rules:\n      - alert: DriftHigh\n"
+    "        expr: max(feature_drift_share) > 0.3\n        for: 15m\n"
+    "        labels: {severity: warning}\n"
+)
+RECORDING_ONLY = (
+    "groups:\n  - name: model\n    rules:\n      - record: job:requests:rate5m\n"
+    "        expr: sum(rate(requests_total[5m]))\n"
+)
+DASHBOARD = (
+    '{"title": "Model", "uid": "model", "panels": [{"title": "Traffic", "type": "timeseries",'
+    ' "targets": [{"expr": "sum(rate(predictions_total[5m]))"}]}], "schemaVersion": 39}\n'
+)
+DRIFT_DISPATCH = DRIFT + (
+    "\n\nimport requests\n\n\n"
+    "def retrain(repo: str) -> None:\n"
+    "    requests.post(f'https://api.github.com/repos/{repo}/dispatches',\n"
+    "                  json={'event_type': 'drift-detected'}, timeout=10)\n"
+)
+RETRAIN_ON_DISPATCH = (
+    "on:\n  repository_dispatch:\n    types: [drift-detected]\njobs:\n  train:\n"
+    "    runs-on: ubuntu-latest\n    steps:\n      - run: python src/train.py\n"
+)
+RETRAIN_ON_PUSH = RETRAIN_ON_DISPATCH.replace(
+    "  repository_dispatch:\n    types: [drift-detected]\n", "  push:\n"
+)
+
+
+def detect(tmp_path: Path, practice: str, files: dict[str, str]) -> list[Citation]:
+    for rel, text in files.items():
+        target = tmp_path / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    ctx = DetectionContext(result=ingest(str(tmp_path)))
+    return detectors()[practice](ctx)
+
+
+CASES: list[tuple[str, str, dict[str, str], bool]] = [
+    ("application-logging", "basic-config", {"src/pkg/serve.py": LOGGING}, True),
+    ("application-logging", "print-only", {"src/pkg/train.py": PRINTING}, False),
+    ("application-logging", "logging-only-in-tests", {"tests/test_x.py": LOGGING}, False),
+    ("service-metrics", "prometheus-client", {"src/pkg/metrics.py": METRICS}, True),
+    ("service-metrics", "logging-only", {"src/pkg/serve.py": LOGGING}, False),
+    ("inference-logging", "sagemaker-data-capture", {"deploy/endpoint.py": DATA_CAPTURE}, True),
+    (
+        "inference-logging",
+        "kserve-logger",
+        {
+            "deploy/isvc.yaml": "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n"
+            "metadata:\n  name: m\nspec:\n  predictor:\n    logger:\n      mode: all\n"
+            "      url: http://dumper.default/\n    model:\n      modelFormat: {name: sklearn}\n"
+            "      storageUri: s3://m\n"
+        },
+        True,
+    ),
+    ("inference-logging", "request-logging-only", {"src/pkg/serve.py": LOGGING}, False),
+    ("drift-monitoring", "evidently-drift", {"src/pkg/monitoring/drift.py": DRIFT}, True),
+    ("drift-monitoring", "drift-only-in-tests", {"tests/test_drift.py": DRIFT}, False),
+    (
+        "drift-monitoring",
+        "deepchecks-integrity-is-validation",
+        {
+            "src/pkg/validate.py": "from deepchecks.tabular.suites import data_integrity\n\n"
+            "result = data_integrity().run(dataset)\n"
+        },
+        False,
+    ),
+    (
+        "model-performance-monitoring",
+        "evidently-classification",
+        {"src/pkg/monitoring/quality.py": PERFORMANCE},
+        True,
+    ),
+    (
+        "model-performance-monitoring",
+        "drift-is-not-performance",
+        {"src/pkg/monitoring/drift.py": DRIFT},
+        False,
+    ),
+    ("alerting", "prometheus-alert-rule", {"monitoring/rules.yaml": RULES}, True),
+    ("alerting", "recording-rule-only", {"monitoring/rules.yaml": RECORDING_ONLY}, False),
+    ("dashboards", "grafana-dashboard", {"monitoring/grafana/model.json": DASHBOARD}, True),
+    (
+        "dashboards",
+        "plain-json",
+        {"monitoring/grafana/notes.json": '{"title": "not a dashboard"}\n'},
+        False,
+    ),
+    (
+        "monitoring-feedback-loop",
+        "drift-dispatches-retraining",
+        {
+            "src/pkg/monitoring/drift.py": DRIFT_DISPATCH,
+            ".github/workflows/retrain.yml": RETRAIN_ON_DISPATCH,
+        },
+        True,
+    ),
+    (
+        "monitoring-feedback-loop",
+        "retraining-not-triggered-by-monitoring",
+        {
+            "src/pkg/monitoring/drift.py": DRIFT_DISPATCH,
+            ".github/workflows/retrain.yml": RETRAIN_ON_PUSH,
+        },
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("practice", "files", "expected"),
+    [pytest.param(p, f, e, id=f"{p}-{name}") for p, name, f, e in CASES],
+)
+def test_detector(tmp_path: Path, practice: str, files: dict[str, str], expected: bool) -> None:
+    citations = detect(tmp_path, practice, files)
+    assert bool(citations) is expected, citations
+    for citation in citations:
+        assert citation.what and citation.path
+
+
+def test_every_practice_of_the_dimension_has_both_cases() -> None:
+    from hyperscore.evaluators.catalogue import load_practices
+
+    ours = {p.id for p in load_practices().values() if p.dimension == DIMENSION}
+    positive = {p for p, _, _, e in CASES if e}
+    negative = {p for p, _, _, e in CASES if not e}
+    assert ours <= positive and ours <= negative
+
+
+@cache
+def _fixture_levels(path: str) -> dict[str, int]:
+    ctx = DetectionContext(result=ingest(str(ROOT / path)))
+    return {d.name.value: d.level for d in dimension_levels(detect_practices(ctx))}
+
+
+def test_fixture_projects_levels() -> None:
+    expected = load_yaml((ROOT / "tests/fixtures/expected.yaml").read_text(encoding="utf-8"))
+    tolerance = int(expected["tolerance"]["dimension"])
+    got = {}
+    for name, project in expected["projects"].items():
+        level = _fixture_levels(project["path"])[DIMENSION.value]
+        want = int(project["dimensions"][DIMENSION.value])
+        assert abs(level - want) <= tolerance, (name, level, want)
+        got[name] = level
+    assert got["notebook-research"] <= got["mid-level"] <= got["full-mlops"], got
