@@ -44,6 +44,14 @@ test: install system-deps k8s-bins ## run the whole test suite (builds or reuses
 test-unit: install ## tests that need no control plane
 	$(PY) -m pytest tests -m "not cluster" $(PYTEST_ARGS)
 
+.PHONY: crds
+crds: install ## regenerate the CRDs from the pydantic models (crds/, the chart, manifests/install)
+	$(PY) -m hyperscore.operator.api.crdgen --out crds/ --chart charts/hyperscore/crds/ --copy manifests/install/crds/
+
+.PHONY: calibrate-semantic
+calibrate-semantic: install ## refit the semantic parser's threshold on the labelled sentences
+	$(PY) hack/calibrate_semantic.py
+
 .PHONY: lint
 lint: install ## ruff, mypy and the import contracts
 	$(VENV)/bin/ruff check evaluators operator tests hack

@@ -135,6 +135,42 @@ class Finding(BaseModel):
         return self.path if self.line is None else f"{self.path}:{self.line}"
 
 
+CheckResult = Literal["proved", "refuted", "unknown", "not-applicable", "passed", "failed", "error"]
+StageStatus = Literal["ok", "not-applicable", "skipped", "error"]
+
+
+class Check(BaseModel):
+    """One individual check of a stage (a proof obligation, a sandbox run, a KB match)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: str
+    statement: str = Field(description="what is checked, in words")
+    result: CheckResult
+    evidence: list[Citation] = Field(default_factory=list)
+    counterexample: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class StageResult(BaseModel):
+    stage: str
+    status: StageStatus
+    score: float | None = Field(default=None, ge=0.0, le=1.0)
+    summary: str = ""
+    checks: list[Check] = Field(default_factory=list)
+    timings: dict[str, float] = Field(default_factory=dict)
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def not_applicable(cls, stage: str, why: str) -> StageResult:
+        return cls(stage=stage, status="not-applicable", score=None, summary=why)
+
+    @classmethod
+    def skipped(cls, stage: str, why: str) -> StageResult:
+        return cls(stage=stage, status="skipped", score=None, summary=why)
+
+
 class Assessment(BaseModel):
     """The whole report. Later stages (logic, sandbox, novelty, impact, fusion) add fields."""
 
@@ -149,6 +185,9 @@ class Assessment(BaseModel):
     practices: list[PracticeResult]
     findings: list[Finding]
     stats: IngestStats
+    stages: dict[str, StageResult] = Field(
+        default_factory=dict, description="evaluation stage results by stage name"
+    )
     summary: dict[str, Any] = Field(default_factory=dict)
 
     def to_json_dict(self) -> dict[str, Any]:

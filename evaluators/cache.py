@@ -38,14 +38,17 @@ def engine_digest() -> str:
     for path in sorted(root.rglob("*")):
         if path.suffix in {".py", ".yaml", ".yml", ".json", ".pt"} and path.is_file():
             info = path.stat()
-            digest.update(f"{path.relative_to(root)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+            digest.update(
+                f"{path.relative_to(root)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode()
+            )
     return digest.hexdigest()
 
 
 def fingerprint(files: list[SourceFile], omitted: list[Omitted], options: dict[str, Any]) -> str:
     digest = hashlib.blake2b(digest_size=20)
-    digest.update(f"{CACHE_FORMAT}\0{engine_digest()}\0{json.dumps(options, sort_keys=True)}\n"
-                  .encode())
+    digest.update(
+        f"{CACHE_FORMAT}\0{engine_digest()}\0{json.dumps(options, sort_keys=True)}\n".encode()
+    )
     for f in files:
         stamp = f.stamp
         if stamp is None:

@@ -122,8 +122,15 @@ class Omitted(Evidence):
     kind: Literal["omitted"] = "omitted"
     modality: Modality = Modality.FILES
     reason: Literal[
-        "too-large", "binary", "missing-blob", "symlink-escape", "symlink-loop",
-        "special-file", "unreadable", "file-limit", "archive-member",
+        "too-large",
+        "binary",
+        "missing-blob",
+        "symlink-escape",
+        "symlink-loop",
+        "special-file",
+        "unreadable",
+        "file-limit",
+        "archive-member",
     ]
     detail: str = ""
     size: int | None = None

@@ -7,9 +7,10 @@ only where the stages run, never what they compute.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
 
-from hyperscore.evaluators.assessment import Assessment, Severity
+from hyperscore.evaluators.assessment import Assessment, Severity, StageResult
 from hyperscore.evaluators.decompose.context import DetectionContext
 from hyperscore.evaluators.decompose.graphs import link_practices
 from hyperscore.evaluators.decompose.practices import detect_practices, dimension_levels
@@ -18,6 +19,7 @@ from hyperscore.evaluators.ingest import Limits, ingest_tree
 from hyperscore.evaluators.ingest.walk import ProgressFn
 from hyperscore.evaluators.model import IngestResult
 from hyperscore.evaluators.scoring import baseline_score, overall_level
+from hyperscore.evaluators.stages.base import StageInput
 
 
 def tool_version() -> str:
@@ -34,6 +36,11 @@ class Options:
     semantic: bool = True
     use_cache: bool = True
     progress: ProgressFn | None = None
+    stages: tuple[str, ...] = ("logic", "repro")
+    export_smt: str | None = None
+    sandbox: bool = False
+    allow_unsafe_sandbox: bool = False
+    run_notebooks: bool = False
 
 
 def assess_ingested(result: IngestResult, options: Options | None = None) -> Assessment:
@@ -47,9 +54,11 @@ def assess_ingested(result: IngestResult, options: Options | None = None) -> Ass
     practices = detect_practices(ctx)
     dims = dimension_levels(practices)
     levels = {d.name.value: d.level for d in dims}
-    findings = sorted(run_rules(ctx, practices),
-                      key=lambda f: (-f.severity.rank, f.path, f.line or 0, f.rule_id))
+    findings = sorted(
+        run_rules(ctx, practices), key=lambda f: (-f.severity.rank, f.path, f.line or 0, f.rule_id)
+    )
     result.graph = link_practices(result.graph, practices)
+    stage_results = run_stages(StageInput(ingest=result, ctx=ctx, practices=practices), options)
     counts = {s.value: sum(1 for f in findings if f.severity == s) for s in Severity}
     return Assessment(
         tool_version=tool_version(),
@@ -61,11 +70,70 @@ def assess_ingested(result: IngestResult, options: Options | None = None) -> Ass
         practices=practices,
         findings=findings,
         stats=result.stats,
-        summary={"findings": counts,
-                 "practices_present": sum(1 for p in practices if p.state == "present"),
-                 "practices_claimed_only": sum(1 for p in practices if p.state == "claimed-only"),
-                 "practices_total": len(practices)},
+        stages=stage_results,
+        summary={
+            "findings": counts,
+            "practices_present": sum(1 for p in practices if p.state == "present"),
+            "practices_claimed_only": sum(1 for p in practices if p.state == "claimed-only"),
+            "practices_total": len(practices),
+        },
     )
+
+
+def run_stages(inp: StageInput, options: Options) -> dict[str, StageResult]:
+    """Run the enabled evaluation stages in order; a failing stage is recorded, not raised."""
+    out: dict[str, StageResult] = {}
+    for name in options.stages:
+        try:
+            if name == "logic":
+                from hyperscore.evaluators.stages import logic
+
+                root = _local_root(inp.ingest)
+                out[name] = logic.run(inp, root=root, export_dir=options.export_smt)
+            elif name == "repro":
+                out.update(_sandbox_and_repro(inp, options))
+        except Exception as exc:  # noqa: BLE001 - one stage's bug never loses the assessment
+            line = " ".join(str(exc).split())[:300]
+            out[name] = StageResult(
+                stage=name, status="error", summary=f"{exc.__class__.__name__}: {line}"
+            )
+    return out
+
+
+def _sandbox_and_repro(inp: StageInput, options: Options) -> dict[str, StageResult]:
+    """Static ΔRepro always; with the sandbox on, the project's own checks run sandboxed and
+    the first detected command runs twice more for the dynamic reproducibility comparison."""
+    from hyperscore.evaluators.stages import repro
+
+    if not options.sandbox:
+        return {
+            "repro": repro.run(inp),
+            "sandbox": StageResult.skipped(
+                "sandbox", "the sandbox runs only when asked (--sandbox)"
+            ),
+        }
+    from hyperscore.evaluators.stages import sandbox
+    from hyperscore.evaluators.stages.sandbox.commands import detect_commands
+    from hyperscore.evaluators.stages.sandbox.local import LocalSandbox, SandboxUnavailable
+
+    box = LocalSandbox(allow_unsafe=options.allow_unsafe_sandbox)
+    result = sandbox.run(inp, sandbox=box, run_notebooks=options.run_notebooks)
+    runs = None
+    root = _local_root(inp.ingest)
+    commands = detect_commands(inp.ctx)
+    if root is not None and commands and result.status == "ok":
+        try:
+            runs = [box.run(root, commands[0].argv) for _ in range(2)]
+        except SandboxUnavailable:
+            runs = None
+    return {"sandbox": result, "repro": repro.run(inp, sandbox_runs=runs)}
+
+
+def _local_root(result: IngestResult) -> Path | None:
+    if result.source.type == "directory":
+        path = Path(result.source.location)
+        return path if path.is_dir() else None
+    return None
 
 
 def assess(spec: str, options: Options | None = None) -> tuple[Assessment, IngestResult]:
@@ -77,19 +145,20 @@ def assess(spec: str, options: Options | None = None) -> tuple[Assessment, Inges
     with open_source(spec, rev=options.rev, limits=options.limits) as tree:
         files = list(tree.walk())
         key = None
-        if options.use_cache:
+        if options.use_cache and options.export_smt is None and not options.sandbox:
             settings = {"semantic": options.semantic, "limits": repr(options.limits)}
             key = cache.fingerprint(files, tree.omitted, settings)
             hit = cache.load(key)
             if hit is not None:
                 try:
-                    return (Assessment.model_validate(hit["assessment"]),
-                            IngestResult.from_json_dict(hit["ingest"]))
+                    return (
+                        Assessment.model_validate(hit["assessment"]),
+                        IngestResult.from_json_dict(hit["ingest"]),
+                    )
                 except (KeyError, ValueError):
                     pass
         result = ingest_tree(tree, progress=options.progress, files=files)
     assessment = assess_ingested(result, options)
     if key is not None:
-        cache.store(key, {"assessment": assessment.to_json_dict(),
-                          "ingest": result.to_json_dict()})
+        cache.store(key, {"assessment": assessment.to_json_dict(), "ingest": result.to_json_dict()})
     return assessment, result

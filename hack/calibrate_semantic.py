@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "evaluators" / "decompose" / "data"
 
 
-def evaluate(table: np.ndarray, ids: list[str], labels: list[str | None], threshold: float,
-             margin: float) -> dict[str, float]:
+def evaluate(
+    table: np.ndarray, ids: list[str], labels: list[str | None], threshold: float, margin: float
+) -> dict[str, float]:
     tp = fp = fn = 0
     for row, label in zip(table, labels, strict=True):
         order = np.argsort(row)[::-1]
@@ -60,8 +61,11 @@ def main() -> None:
             key = (stats["f1"], stats["precision"], float(threshold))
             if best is None or key > best:
                 best = key
-                best_stats = {**stats, "threshold": round(float(threshold), 2),
-                              "margin": round(float(margin), 2)}
+                best_stats = {
+                    **stats,
+                    "threshold": round(float(threshold), 2),
+                    "margin": round(float(margin), 2),
+                }
     out = {
         "default": best_stats["threshold"],
         "margin": best_stats["margin"],

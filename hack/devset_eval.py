@@ -22,8 +22,16 @@ from scipy import stats
 
 from hyperscore.evaluators.pipeline import Options, assess
 
-DIMS = ["reproducibility", "data", "tracking", "testing", "automation", "deployment",
-        "monitoring", "governance"]
+DIMS = [
+    "reproducibility",
+    "data",
+    "tracking",
+    "testing",
+    "automation",
+    "deployment",
+    "monitoring",
+    "governance",
+]
 
 
 def locate(sources: Path, repo: str) -> tuple[str, str | None] | None:
@@ -52,8 +60,15 @@ def main(argv: list[str] | None = None) -> int:
         path, rev = where
         options = Options(rev=entry["commit"] if rev else None, semantic=args.semantic)
         assessment, _ = assess(path, options)
-        rows.append({"repo": entry["repo"], "score": assessment.score, "level": assessment.level,
-                     "dimensions": assessment.dimensions, "label": entry["label"]})
+        rows.append(
+            {
+                "repo": entry["repo"],
+                "score": assessment.score,
+                "level": assessment.level,
+                "dimensions": assessment.dimensions,
+                "label": entry["label"],
+            }
+        )
     if len(rows) < 3:
         print("fewer than 3 repositories assessed", file=sys.stderr)
         return 1
@@ -65,11 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     level_acc = sum(1 for r in rows if round(r["label"]["level"]) == r["level"]) / len(rows)
     print(f"{'repository':58} score  label  level/label")
     for r in rows:
-        print(f"{r['repo'][:58]:58} {r['score']:5.1f}  {r['label']['overall']:5.1f}  "
-              f"{r['level']}/{r['label']['level']}")
-    print(f"\nn={len(rows)}  Pearson r={pearson.statistic:.3f} (p={pearson.pvalue:.2g})  "
-          f"Spearman rho={spearman.statistic:.3f} (p={spearman.pvalue:.2g})  MAE={mae:.1f}  "
-          f"level accuracy={level_acc:.2f}")
+        print(
+            f"{r['repo'][:58]:58} {r['score']:5.1f}  {r['label']['overall']:5.1f}  "
+            f"{r['level']}/{r['label']['level']}"
+        )
+    print(
+        f"\nn={len(rows)}  Pearson r={pearson.statistic:.3f} (p={pearson.pvalue:.2g})  "
+        f"Spearman rho={spearman.statistic:.3f} (p={spearman.pvalue:.2g})  MAE={mae:.1f}  "
+        f"level accuracy={level_acc:.2f}"
+    )
     print(f"\n{'dimension':16} exact  within-1  MAE   (ours vs label per repository)")
     for dim in DIMS:
         ours = [r["dimensions"][dim] for r in rows]
@@ -77,8 +96,10 @@ def main(argv: list[str] | None = None) -> int:
         exact = sum(1 for a, b in zip(ours, theirs, strict=True) if abs(a - b) < 0.51) / len(rows)
         within = sum(1 for a, b in zip(ours, theirs, strict=True) if abs(a - b) <= 1) / len(rows)
         dmae = sum(abs(a - b) for a, b in zip(ours, theirs, strict=True)) / len(rows)
-        print(f"{dim:16} {exact:5.2f}  {within:8.2f}  {dmae:4.2f}   "
-              + " ".join(f"{a}/{b:g}" for a, b in zip(ours, theirs, strict=True)))
+        print(
+            f"{dim:16} {exact:5.2f}  {within:8.2f}  {dmae:4.2f}   "
+            + " ".join(f"{a}/{b:g}" for a, b in zip(ours, theirs, strict=True))
+        )
     if args.json:
         print(json.dumps(rows, indent=1))
     return 0

@@ -155,6 +155,34 @@ def build_parser() -> argparse.ArgumentParser:
         "claimed-only practices are then not reported)",
     )
     run.add_argument(
+        "--export-smt",
+        metavar="DIR",
+        help="write every logic proof obligation as SMT-LIB 2 (DIR/<id>.smt2) so another "
+        "prover can check it",
+    )
+    run.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run the project's own tests and runnable README blocks in a bubblewrap sandbox "
+        "(no network, read-only source copy, limits on CPU, wall time, memory, processes)",
+    )
+    run.add_argument(
+        "--run-notebooks",
+        action="store_true",
+        help="with --sandbox, also execute notebooks",
+    )
+    run.add_argument(
+        "--unsafe-no-isolation",
+        action="store_true",
+        help="with --sandbox on a host that cannot isolate: run the project's code anyway, "
+        "WITHOUT isolation (never use on untrusted code)",
+    )
+    run.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="ignore the assessment cache (an unchanged source is otherwise answered from it)",
+    )
+    run.add_argument(
         "--max-file-size",
         type=_positive,
         metavar="BYTES",
@@ -254,8 +282,30 @@ def cmd_assess(args: argparse.Namespace) -> int:
         max_files=args.max_files or defaults.max_files,
     )
     progress = _progress(args.quiet)
+    if args.export_smt:
+        export = Path(args.export_smt)
+        if export.exists() and not export.is_dir():
+            raise CliError(f"--export-smt {export}: exists and is not a directory")
+        export.mkdir(parents=True, exist_ok=True)
+    if args.sandbox and not args.unsafe_no_isolation:
+        from hyperscore.evaluators.stages.sandbox.local import LocalSandbox
+
+        problem = LocalSandbox().problem()
+        if problem is not None:
+            raise CliError(
+                f"--sandbox: this host cannot sandbox ({problem}); "
+                "pass --unsafe-no-isolation to run without isolation"
+            )
     options = pipeline.Options(
-        rev=args.rev, limits=limits, semantic=not args.no_semantic, progress=progress
+        rev=args.rev,
+        sandbox=args.sandbox,
+        allow_unsafe_sandbox=args.unsafe_no_isolation,
+        run_notebooks=args.run_notebooks,
+        limits=limits,
+        semantic=not args.no_semantic,
+        progress=progress,
+        export_smt=args.export_smt,
+        use_cache=not args.no_cache,
     )
     try:
         assessment, result = pipeline.assess(args.source, options)

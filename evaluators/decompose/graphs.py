@@ -47,15 +47,17 @@ def link_practices(graph_json: dict[str, Any], practices: list[PracticeResult]) 
     graph = graph_from_json(graph_json)
     for p in practices:
         node = f"practice:{p.id}"
-        graph.add_node(node, type="practice", state=p.state.value, dimension=p.dimension.value,
-                       level=p.level)
+        graph.add_node(
+            node, type="practice", state=p.state.value, dimension=p.dimension.value, level=p.level
+        )
         for rel, cites in (("evidences", p.evidence), ("claims", p.claims)):
             for c in cites:
                 src = f"file:{c.path}"
                 if src not in graph:
                     graph.add_node(src, type="file")
-                graph.add_edge(src, node, key=f"{rel}:{c.location}", rel=rel,
-                               location=c.location, what=c.what)
+                graph.add_edge(
+                    src, node, key=f"{rel}:{c.location}", rel=rel, location=c.location, what=c.what
+                )
     return graph_to_json(graph)
 
 

@@ -65,10 +65,17 @@ def detect_practices(ctx: DetectionContext) -> list[PracticeResult]:
             state = PracticeState.CLAIMED_ONLY
         else:
             state = PracticeState.ABSENT
-        results.append(PracticeResult(
-            id=pid, dimension=practice.dimension, level=practice.level, title=practice.title,
-            state=state, evidence=evidence[:MAX_CITATIONS], claims=claims[:MAX_CITATIONS],
-        ))
+        results.append(
+            PracticeResult(
+                id=pid,
+                dimension=practice.dimension,
+                level=practice.level,
+                title=practice.title,
+                state=state,
+                evidence=evidence[:MAX_CITATIONS],
+                claims=claims[:MAX_CITATIONS],
+            )
+        )
     return results
 
 
@@ -98,16 +105,27 @@ def dimension_levels(practices: list[PracticeResult]) -> list[DimensionResult]:
         earned = sorted(p.id for p in practices if p.dimension == dim and p.id in present)
         dim_claims = sorted(p.id for p in practices if p.dimension == dim and p.id in claimed)
         next_steps = missing_for(rules[dim][level + 1], present) if level < 4 else []
-        out.append(DimensionResult(
-            name=dim, level=level, earned_by=earned, claimed_only=dim_claims,
-            next_steps=next_steps,
-            rationale=_rationale(dim, level, earned, dim_claims, next_steps, by_id),
-        ))
+        out.append(
+            DimensionResult(
+                name=dim,
+                level=level,
+                earned_by=earned,
+                claimed_only=dim_claims,
+                next_steps=next_steps,
+                rationale=_rationale(dim, level, earned, dim_claims, next_steps, by_id),
+            )
+        )
     return out
 
 
-def _rationale(dim: Dimension, level: int, earned: list[str], claims: list[str],
-               next_steps: list[str], by_id: dict[str, PracticeResult]) -> str:
+def _rationale(
+    dim: Dimension,
+    level: int,
+    earned: list[str],
+    claims: list[str],
+    next_steps: list[str],
+    by_id: dict[str, PracticeResult],
+) -> str:
     def titles(ids: list[str]) -> str:
         return ", ".join(by_id[i].title if i in by_id else i for i in ids)
 

@@ -27,7 +27,7 @@ from hyperscore.evaluators.model import Evidence, IngestResult
 
 DEFAULT_THRESHOLD = 0.62
 DEFAULT_MARGIN = 0.03
-MAX_CHUNKS = 1500
+MAX_CHUNKS = 800
 MIN_WORDS = 4
 MAX_CHUNK_CHARS = 400
 
@@ -35,6 +35,7 @@ _CODE_FENCE = re.compile(r"```.*?```", re.S)
 _MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*_`>#|]+|<[^>]+>")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])|\n\s*[-*+]\s+|\n\s*\d+\.\s+|\n{2,}")
 _DOC_PRIORITY = re.compile(r"(^|/)(readme|docs?/|documentation|index)", re.I)
+_README = re.compile(r"readme", re.I)
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,16 @@ def sentences(text: str) -> list[str]:
     return out
 
 
-def chunks_from(result: IngestResult) -> list[Chunk]:
-    """Prose worth matching, README and docs first, capped at MAX_CHUNKS."""
+def chunks_from(result: IngestResult, limit: int = MAX_CHUNKS) -> list[Chunk]:
+    """Prose worth matching, README and docs first, at most ``limit`` chunks.
+
+    Embedding is the semantic stage's whole cost (tens of milliseconds per chunk on a small
+    CPU), so when a project has more prose than ``limit`` the budget goes by priority: READMEs,
+    then docs (``docs/``, index pages), then other doc sections, then module docstrings; within
+    a tier every file's first sentence comes before any file's second, so one long document
+    cannot crowd out the others. The chunks kept are returned in reading order (docs first),
+    exactly as when everything fits.
+    """
     docs: list[Chunk] = []
     other: list[Chunk] = []
     for item in result.evidence:
@@ -82,7 +91,25 @@ def chunks_from(result: IngestResult) -> list[Chunk]:
         if key not in seen:
             seen.add(key)
             unique.append(chunk)
-    return unique[:MAX_CHUNKS]
+    if len(unique) <= limit:
+        return unique
+    nth_in_file: dict[str, int] = {}
+    ranked: list[tuple[int, int, int]] = []
+    for position, chunk in enumerate(unique):
+        nth = nth_in_file.get(chunk.path, 0)
+        nth_in_file[chunk.path] = nth + 1
+        ranked.append((_tier(chunk), nth, position))
+    kept = sorted(position for _, _, position in sorted(ranked)[:limit])
+    return [unique[position] for position in kept]
+
+
+def _tier(chunk: Chunk) -> int:
+    """Embedding priority of a chunk: 0 README, 1 docs, 2 other prose, 3 module docstrings."""
+    if chunk.source_kind != "doc.section":
+        return 3
+    if _README.match(chunk.path.rsplit("/", 1)[-1]):
+        return 0
+    return 1 if _DOC_PRIORITY.search(chunk.path) else 2
 
 
 def _item_chunks(item: Evidence) -> Iterable[Chunk]:

@@ -51,8 +51,14 @@ class Rule:
 _RULES: dict[str, Rule] = {}
 
 
-def rule(rule_id: str, title: str, severity: Severity, remediation: str,
-         dimension: Dimension | None = None, tags: Iterable[str] = ()) -> Callable[[RuleFn], RuleFn]:
+def rule(
+    rule_id: str,
+    title: str,
+    severity: Severity,
+    remediation: str,
+    dimension: Dimension | None = None,
+    tags: Iterable[str] = (),
+) -> Callable[[RuleFn], RuleFn]:
     def register(fn: RuleFn) -> RuleFn:
         if rule_id in _RULES:
             raise ValueError(f"finding rule {rule_id!r} registered twice")
@@ -79,9 +85,17 @@ def run_rules(ctx: DetectionContext, practices: list[PracticeResult]) -> list[Fi
             if key in seen:
                 continue
             seen.add(key)
-            findings.append(Finding(
-                rule_id=r.id, title=r.title, severity=hit.severity or r.severity,
-                path=hit.path, line=hit.line, message=hit.message, remediation=r.remediation,
-                dimension=r.dimension, tags=list(r.tags),
-            ))
+            findings.append(
+                Finding(
+                    rule_id=r.id,
+                    title=r.title,
+                    severity=hit.severity or r.severity,
+                    path=hit.path,
+                    line=hit.line,
+                    message=hit.message,
+                    remediation=r.remediation,
+                    dimension=r.dimension,
+                    tags=list(r.tags),
+                )
+            )
     return findings

@@ -54,7 +54,7 @@ _ALIAS = re.compile(r"(?<![\w*])\*[^\s,\[\]{}]+")
 _CLoader: Any = None
 if getattr(yaml, "CSafeLoader", None) is not None:
 
-    class _FastSafeLoader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+    class _FastSafeLoader(yaml.CSafeLoader):
         """libyaml's safe loader with the same extra scalar support as LimitedLoader."""
 
     _CLoader = _FastSafeLoader
@@ -96,7 +96,7 @@ def load_yaml_all(text: str) -> list[Any]:
     """All documents of a YAML stream, each checked for depth."""
     if looks_tame(text):
         try:
-            fast: list[Any] = list(yaml.load_all(text, Loader=_CLoader))  # noqa: S506
+            fast: list[Any] = list(yaml.load_all(text, Loader=_CLoader))
         except yaml.YAMLError as exc:
             raise FormatError(f"invalid YAML: {_line(exc)}") from None
         except (ValueError, TypeError, OverflowError, RecursionError) as exc:
@@ -148,8 +148,11 @@ _LONG_DOTTED_KEY = re.compile(r"(?:[^.\n]*\.){200}")
 
 def load_toml(text: str) -> dict[str, Any]:
     # tomllib is quadratic in the number of parts of one dotted key; no real file has 200.
-    if _LONG_DOTTED_KEY.search(text) and any(line.count(".") > 200 for line in text.splitlines()
-                                            if "=" in line or line.lstrip().startswith("[")):
+    if _LONG_DOTTED_KEY.search(text) and any(
+        line.count(".") > 200
+        for line in text.splitlines()
+        if "=" in line or line.lstrip().startswith("[")
+    ):
         raise FormatError("TOML key with more than 200 dotted parts")
     try:
         data = tomllib.loads(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -82,7 +83,9 @@ def glob_matcher(*patterns: str) -> MatchFn:
     return match
 
 
-def parser(name: str, modality: Modality, match: MatchFn | Iterable[str]) -> Callable[[ParseFn], ParseFn]:
+def parser(
+    name: str, modality: Modality, match: MatchFn | Iterable[str]
+) -> Callable[[ParseFn], ParseFn]:
     """Register a parser. ``match`` is a predicate on the relative path or a list of globs."""
     patterns = None if callable(match) else tuple(match)
     matcher = match if callable(match) else glob_matcher(*match)
@@ -116,9 +119,10 @@ _GLOB_CHARS = frozenset("*?[]")
 def _glob_key(pattern: str) -> tuple[str, str] | None:
     """What every path a glob matches must end with: an exact file name or a last extension.
 
-    Returns ``("name", n)`` when the glob's last segment is literal (the file name is ``n``),
-    ``("ext", ".x")`` when it ends in a literal extension (``*.yml``, ``ci-*.yaml``: the file
-    name's last extension is ``.x``), and None when neither holds (``Dockerfile*``).
+    Globs match case-insensitively, so keys are lower case. ``("name", n)`` when the glob's
+    last segment is literal (the file name is ``n``); ``("ext", ".x")`` when it ends in a
+    literal extension (``*.yml``, ``ci-*.yaml``: the name's last extension is ``.x``); None when
+    neither holds (``Dockerfile*``).
     """
     last = pattern.lower().rsplit("/", 1)[-1]
     if not _GLOB_CHARS.intersection(last):
@@ -129,60 +133,76 @@ def _glob_key(pattern: str) -> tuple[str, str] | None:
     return None
 
 
+PathCheck = Callable[[str, str, str], bool]
+"""``(path, lowered path, lowered file name) -> matches``: one glob or predicate of a parser."""
+
+
+def _glob_check(pattern: str) -> PathCheck:
+    """One glob with :func:`glob_matcher`'s semantics, compiled once."""
+    low = pattern.lower()
+    if "/" in low:
+        regexes = [re.compile(fnmatch.translate(low))]
+        if low.startswith("**/"):
+            regexes.append(re.compile(fnmatch.translate(low[3:])))
+        return lambda _path, low_path, _name: any(r.match(low_path) for r in regexes)
+    regex = re.compile(fnmatch.translate(low))
+    return lambda _path, _low, name: regex.match(name) is not None
+
+
 class ParserIndex:
     """The parsers that match a path, found by file name and extension instead of by trying
     every parser's globs on every path (the walker's per-file cost with ~60 parsers).
 
-    A parser is looked up by the file name or last extension its globs require; parsers with a
-    predicate or an unindexable glob are always candidates. Candidates are then confirmed with
-    the parser's own ``matches``, so the answer is exactly ``[p for p in parsers if
-    p.matches(path)]`` in registration order; only a bare ``*.ext`` or literal-name glob skips
-    the confirmation, since the lookup already proves it matches.
+    Each glob is filed under the file name or last extension it requires (see
+    :func:`_glob_key`); only those globs are tried on a path, and a bare ``*.ext`` or literal
+    name needs no trying at all. Predicates and globs with neither key (``Dockerfile*``) are
+    tried on every path. The answer is exactly ``[p for p in parsers if p.matches(path)]``,
+    in registration order.
     """
 
     def __init__(self, parsers: list[Parser]) -> None:
         self.parsers = list(parsers)
-        self._by_name: dict[str, list[tuple[int, bool]]] = {}
-        self._by_ext: dict[str, list[tuple[int, bool]]] = {}
-        self._always: list[int] = []
+        # Entries: (parser position, check or None when the lookup itself proves the match).
+        self._by_name: dict[str, list[tuple[int, PathCheck | None]]] = {}
+        self._by_ext: dict[str, list[tuple[int, PathCheck | None]]] = {}
+        self._always: list[tuple[int, PathCheck | None]] = []
         for idx, item in enumerate(self.parsers):
-            keys = [_glob_key(p) for p in item.patterns] if item.patterns is not None else [None]
-            if any(key is None for key in keys):
-                self._always.append(idx)
+            if item.patterns is None:
+                predicate = item.matches
+                self._always.append((idx, lambda path, _low, _name, fn=predicate: fn(path)))
                 continue
-            for pattern, key in zip(item.patterns or (), keys, strict=True):
-                assert key is not None
+            for pattern in item.patterns:
+                key = _glob_key(pattern)
+                if key is None:
+                    self._always.append((idx, _glob_check(pattern)))
+                    continue
                 kind, value = key
                 low = pattern.lower()
-                exact = (kind == "name" and low == value) or (
+                proven = (kind == "name" and low == value) or (
                     kind == "ext" and low == "*" + value and value.count(".") == 1
                 )
                 table = self._by_name if kind == "name" else self._by_ext
-                table.setdefault(value, []).append((idx, exact))
-        self._by_ext_cache: dict[str, tuple[tuple[int, bool], ...]] = {}
-
-    @staticmethod
-    def _merge(*groups: Iterable[tuple[int, bool]]) -> tuple[tuple[int, bool], ...]:
-        merged: dict[int, bool] = {}
-        for group in groups:
-            for idx, exact in group:
-                merged[idx] = merged.get(idx, False) or exact
-        return tuple(sorted(merged.items()))
+                table.setdefault(value, []).append((idx, None if proven else _glob_check(pattern)))
+        self._ext_entries: dict[str, list[tuple[int, PathCheck | None]]] = {}
 
     def for_path(self, path: str) -> list[Parser]:
         """``[p for p in parsers if p.matches(path)]``, in registration order."""
-        name = path.rsplit("/", 1)[-1].lower()
+        low = path.lower()
+        name = low.rsplit("/", 1)[-1]
         dot = name.rfind(".")
         ext = name[dot:] if dot >= 0 else ""
-        candidates = self._by_ext_cache.get(ext)
-        if candidates is None:  # few distinct extensions: memoised per extension
-            candidates = self._merge(((i, False) for i in self._always),
-                                     self._by_ext.get(ext, ()))
-            if len(self._by_ext_cache) < 1024:
-                self._by_ext_cache[ext] = candidates
+        entries = self._ext_entries.get(ext)
+        if entries is None:  # few distinct extensions: merged once per extension
+            entries = sorted([*self._always, *self._by_ext.get(ext, ())], key=lambda e: e[0])
+            if len(self._ext_entries) < 1024:
+                self._ext_entries[ext] = entries
         named = self._by_name.get(name)
         if named is not None:
-            candidates = self._merge(candidates, named)
-        parsers = self.parsers
-        return [parsers[idx] for idx, exact in candidates
-                if exact or parsers[idx].matches(path)]
+            entries = sorted([*entries, *named], key=lambda e: e[0])
+        found: list[Parser] = []
+        last = -1
+        for idx, check in entries:
+            if idx != last and (check is None or check(path, low, name)):
+                found.append(self.parsers[idx])
+                last = idx
+        return found

@@ -68,8 +68,11 @@ def summarise(result: IngestResult) -> Summary:
             KindSummary(kind=k, count=len(v), examples=[_example(e) for e in v[:EXAMPLES_PER_KIND]])
             for k, v in sorted(kinds.items())
         ]
-        modalities.append(ModalitySummary(modality=modality.value,
-                                          items=sum(s.count for s in summaries), kinds=summaries))
+        modalities.append(
+            ModalitySummary(
+                modality=modality.value, items=sum(s.count for s in summaries), kinds=summaries
+            )
+        )
     graph = result.graph
     return Summary(
         source=result.source.location,
@@ -118,8 +121,9 @@ def render_text(result: IngestResult, color: bool = False, width: int = 100) -> 
 
     summary = summarise(result)
     buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=color, no_color=not color, width=width,
-                      highlight=False)
+    console = Console(
+        file=buffer, force_terminal=color, no_color=not color, width=width, highlight=False
+    )
     rev = f" @ {summary.revision[:12]}" if summary.revision else ""
     console.print(f"[bold]HyperScore evidence summary[/bold]: {summary.source}{rev}")
     console.print(
@@ -128,8 +132,12 @@ def render_text(result: IngestResult, color: bool = False, width: int = 100) -> 
         f"{summary.graph_edges} edges"
     )
     for mod in summary.modalities:
-        table = Table(title=f"{mod.modality} ({mod.items})", title_justify="left",
-                      show_lines=False, expand=False)
+        table = Table(
+            title=f"{mod.modality} ({mod.items})",
+            title_justify="left",
+            show_lines=False,
+            expand=False,
+        )
         table.add_column("kind", style="cyan", no_wrap=True)
         table.add_column("count", justify="right")
         table.add_column("examples", overflow="fold")

@@ -12,50 +12,17 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from hyperscore.evaluators.assessment import Citation, PracticeResult
+from hyperscore.evaluators.assessment import (
+    Check,
+    CheckResult,
+    PracticeResult,
+    StageResult,
+    StageStatus,
+)
 from hyperscore.evaluators.decompose.context import DetectionContext
 from hyperscore.evaluators.model import IngestResult
-
-CheckResult = Literal["proved", "refuted", "unknown", "not-applicable", "passed", "failed",
-                      "error"]
-StageStatus = Literal["ok", "not-applicable", "skipped", "error"]
-
-
-class Check(BaseModel):
-    """One individual check of a stage (a proof obligation, a sandbox run, a KB match)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    kind: str
-    statement: str = Field(description="what is checked, in words")
-    result: CheckResult
-    evidence: list[Citation] = Field(default_factory=list)
-    counterexample: str | None = None
-    detail: dict[str, Any] = Field(default_factory=dict)
-
-
-class StageResult(BaseModel):
-    stage: str
-    status: StageStatus
-    score: float | None = Field(default=None, ge=0.0, le=1.0)
-    summary: str = ""
-    checks: list[Check] = Field(default_factory=list)
-    timings: dict[str, float] = Field(default_factory=dict)
-    details: dict[str, Any] = Field(default_factory=dict)
-
-    @classmethod
-    def not_applicable(cls, stage: str, why: str) -> StageResult:
-        return cls(stage=stage, status="not-applicable", score=None, summary=why)
-
-    @classmethod
-    def skipped(cls, stage: str, why: str) -> StageResult:
-        return cls(stage=stage, status="skipped", score=None, summary=why)
-
 
 @dataclass
 class StageInput:
@@ -83,3 +50,5 @@ def timed(timings: dict[str, float], key: str) -> Iterator[None]:
 
 
 StageFactory = Callable[[], Stage]
+
+__all__ = ["Check", "CheckResult", "Stage", "StageInput", "StageResult", "StageStatus", "timed"]

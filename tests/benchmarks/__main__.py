@@ -17,7 +17,8 @@ from tests import benchmarks
 
 def main(argv: list[str]) -> int:
     names = sorted(
-        info.name for info in pkgutil.iter_modules(benchmarks.__path__)
+        info.name
+        for info in pkgutil.iter_modules(benchmarks.__path__)
         if info.name.startswith("bench_")
     )
     wanted = [n if n.startswith("bench_") else f"bench_{n}" for n in argv] or names

@@ -69,7 +69,10 @@ def run_child(code: str, *args: str, env: dict[str, str] | None = None) -> dict[
         "print(json.dumps(out))\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", wrapper, *args], capture_output=True, text=True, check=False,
+        [sys.executable, "-c", wrapper, *args],
+        capture_output=True,
+        text=True,
+        check=False,
         env=child_env(env),
     )
     if proc.returncode != 0:
@@ -104,5 +107,7 @@ def target_line(label: str, value: float, target: float, unit: str, higher_is_be
     ratio = value / target if target else float("inf")
     met = value >= target if higher_is_better else value <= target
     sign = ">=" if higher_is_better else "<="
-    return (f"{label}: {value:,.2f} {unit} (target {sign} {target:,.0f} {unit}, "
-            f"{ratio:.2f}x of target, {'ok' if met else 'MISSED'})")
+    return (
+        f"{label}: {value:,.2f} {unit} (target {sign} {target:,.0f} {unit}, "
+        f"{ratio:.2f}x of target, {'ok' if met else 'MISSED'})"
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 import tarfile
@@ -18,8 +17,12 @@ SECRET = "TOP-SECRET-OUTSIDE-THE-ROOT-4f1c"
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hyperscore.operator", *args], capture_output=True, text=True,
-        check=False, timeout=600, cwd=cwd,
+        [sys.executable, "-m", "hyperscore.operator", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+        cwd=cwd,
     )
 
 
@@ -89,8 +92,10 @@ def test_malformed_documents_are_unparseable_items(tmp_path: Path) -> None:
     bomb = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
     for i in range(1, 10):
         prev = chr(96 + i)
-        bomb += f"{chr(97 + i)}: &{chr(97 + i)} [*{prev},*{prev},*{prev},*{prev},*{prev}," \
-                f"*{prev},*{prev},*{prev},*{prev}]\n"
+        bomb += (
+            f"{chr(97 + i)}: &{chr(97 + i)} [*{prev},*{prev},*{prev},*{prev},*{prev},"
+            f"*{prev},*{prev},*{prev},*{prev}]\n"
+        )
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "ci.yml").write_text(bomb)
@@ -125,8 +130,11 @@ def test_symlinks_escaping_or_looping_are_never_followed(tmp_path: Path) -> None
 def test_archive_traversal_members_are_omitted(tmp_path: Path) -> None:
     archive = tmp_path / "evil.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
-        for name, data in (("proj/README.md", b"# ok\n"), ("proj/../../evil.py", b"x=1\n"),
-                           ("/etc/cron.d/evil", b"* * * * * root id\n")):
+        for name, data in (
+            ("proj/README.md", b"# ok\n"),
+            ("proj/../../evil.py", b"x=1\n"),
+            ("/etc/cron.d/evil", b"* * * * * root id\n"),
+        ):
             info = tarfile.TarInfo(name)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
@@ -173,7 +181,8 @@ def test_output_to_missing_directory_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "p").mkdir()
     (tmp_path / "p" / "README.md").write_text("# p\n")
     target = tmp_path / "nowhere" / "report.json"
-    proc = run("assess", str(tmp_path / "p"), "--format", "json", "--output", str(target),
-               "--no-semantic")
+    proc = run(
+        "assess", str(tmp_path / "p"), "--format", "json", "--output", str(target), "--no-semantic"
+    )
     assert_one_line_error(proc, "nowhere")
     assert not target.exists()

@@ -21,9 +21,21 @@ FULL = ROOT / "tests" / "fixtures" / "full-mlops"
 @pytest.fixture(scope="module")
 def report() -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "hyperscore.operator", "assess", str(FULL), "--format", "json",
-         "--quiet", "--no-semantic"],
-        capture_output=True, text=True, check=False, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "hyperscore.operator",
+            "assess",
+            str(FULL),
+            "--format",
+            "json",
+            "--quiet",
+            "--no-semantic",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     data: dict[str, Any] = json.loads(proc.stdout)  # stdout is clean JSON
@@ -31,8 +43,11 @@ def report() -> dict[str, Any]:
 
 
 def items(report: dict[str, Any], kind: str, **where: Any) -> list[dict[str, Any]]:
-    return [e for e in report["evidence"]
-            if e["kind"] == kind and all(e.get(k) == v for k, v in where.items())]
+    return [
+        e
+        for e in report["evidence"]
+        if e["kind"] == kind and all(e.get(k) == v for k, v in where.items())
+    ]
 
 
 def one(report: dict[str, Any], kind: str, **where: Any) -> dict[str, Any]:
@@ -44,8 +59,16 @@ def one(report: dict[str, Any], kind: str, **where: Any) -> dict[str, Any]:
 def test_top_level_schema(report: dict[str, Any]) -> None:
     assert 0 <= report["score"] <= 100
     assert report["level"] in range(5)
-    assert set(report["dimensions"]) == {"reproducibility", "data", "tracking", "testing",
-                                         "automation", "deployment", "monitoring", "governance"}
+    assert set(report["dimensions"]) == {
+        "reproducibility",
+        "data",
+        "tracking",
+        "testing",
+        "automation",
+        "deployment",
+        "monitoring",
+        "governance",
+    }
     assert report["source"]["type"] == "directory"
 
 
@@ -125,8 +148,18 @@ def test_graph_links_modalities(report: dict[str, Any]) -> None:
     nodes = {n["id"]: n for n in graph["nodes"]}
     edges = {(e["source"], e["target"], e["rel"]) for e in graph["edges"]}
     types = {n["type"] for n in nodes.values()}
-    assert {"file", "module", "stage", "artifact", "ci-job", "image", "metric", "alert",
-            "dashboard", "practice"} <= types
+    assert {
+        "file",
+        "module",
+        "stage",
+        "artifact",
+        "ci-job",
+        "image",
+        "metric",
+        "alert",
+        "dashboard",
+        "practice",
+    } <= types
     assert any(r == "needs" for _, _, r in edges)
     assert any(r == "imports" for _, _, r in edges)
     assert any(s.startswith("alert:") and t.startswith("metric:") for s, t, _ in edges)

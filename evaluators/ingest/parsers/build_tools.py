@@ -128,9 +128,13 @@ def _emit(
     *,
     last_line: int,
     phony: set[str] | None = None,
-    analyse: list[str] | None = None,
+    analyse: set[str] | None = None,
 ) -> Iterator[BuildTarget]:
-    """Evidence with links for drafted targets of one file (``analyse``: shell-like bodies)."""
+    """Evidence with links for drafted targets of one file.
+
+    ``analyse``: the targets whose bodies are shell (None: all); only make prerequisites can be
+    files (just and Taskfile dependencies always name recipes/tasks).
+    """
     items = list(drafts)[:MAX_TARGETS]
     defined = {d.name for d in items}
     for draft in items:
@@ -140,7 +144,7 @@ def _emit(
         for prereq in draft.prerequisites:
             if "$" in prereq or "{{" in prereq or variable:
                 continue
-            if prereq not in defined and _looks_like_file(prereq):
+            if tool == "make" and prereq not in defined and _looks_like_file(prereq):
                 resolved = posixpath.normpath(posixpath.join(directory, prereq))
                 if not resolved.startswith(("..", "/")):
                     links.append(Link(src=node, dst=f"file:{resolved}", rel="depends"))
@@ -456,7 +460,7 @@ def parse_justfile(source: ParseInput) -> Iterator[Evidence]:
     """Recipes with dependencies, body commands, ``[private]``/doc attributes and roles."""
     lines = source.lines
     drafts: dict[str, _Draft] = {}
-    shell_recipes: list[str] = []
+    shell_recipes: set[str] = set()
     directory = _directory(source.path)
     comment: list[str] = []
     attributes: list[str] = []
@@ -500,7 +504,7 @@ def parse_justfile(source: ParseInput) -> Iterator[Evidence]:
         draft.commands = [_JUST_INTERPOLATION.sub("$JUSTVAR", c) for c in commands]
         drafts[name] = draft
         if is_shell:
-            shell_recipes.append(name)
+            shell_recipes.add(name)
         comment, attributes = [], []
         index = max(index, last + 1)
     yield from _emit(

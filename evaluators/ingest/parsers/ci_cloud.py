@@ -136,7 +136,7 @@ def _cloud_build_command(step: dict[Any, Any]) -> str | None:
     entrypoint = (
         scalar(step.get("entrypoint")) or image.split("@")[0].rsplit("/", 1)[-1].split(":")[0]
     )
-    if entrypoint in {"bash", "sh"} and len(args) >= 2 and args[0] == "-c":
+    if entrypoint.rsplit("/", 1)[-1] in {"bash", "sh"} and len(args) >= 2 and args[0] == "-c":
         return args[1]
     return shlex.join([entrypoint, *args]) if entrypoint or args else None
 

@@ -19,8 +19,11 @@ mapping carrying ``payload``/``provisionerId``/``workerType``/``taskQueueId`` is
   ``run.command`` as the step, ``kind-dependencies`` as the pipeline's upstream,
   ``when.files-changed`` as paths; ``.cron.yml``: scheduled decision tasks.
 
-Tasks clone the repository themselves (``git clone ${repository} && cd bugbug``), so the first
-``cd`` into the clone is read as the repository root when resolving the scripts a task runs.
+Tasks clone the repository themselves (``git clone ${repository} && cd myproj``), so the first
+``cd`` into the clone is read as the repository root when resolving the scripts a task runs: the
+step's ``run`` keeps the script as written, its ``commands`` show that ``cd`` as ``cd .``.
+Environment variables that name a Taskcluster secret (``TASKCLUSTER_SECRET``, ``TC_SECRET_ID``)
+are recorded as ``taskcluster-secret:<name>``, not as hard-coded secrets.
 """
 
 from __future__ import annotations
@@ -76,16 +79,13 @@ _SECRET_SCOPE_RE = re.compile(r"^secrets:get:(\S+)$")
 _SECRET_ID_VARS = frozenset({"TASKCLUSTER_SECRET", "TASKCLUSTER_SECRET_ID", "TC_SECRET_ID"})
 
 
-def _is_taskcluster(path: str) -> bool:
-    """``.taskcluster.yml``, ``.cron.yml``, the ``taskcluster/`` tree, and YAML/JSON files named
-    after Taskcluster (``taskcluster-hook-*.json``). Task graphs spawned from files with other
-    names are not claimed: every YAML file would be a candidate."""
-    low = path.lower()
-    name = low.rsplit("/", 1)[-1]
-    if not name.endswith((".yml", ".yaml", ".json")):
-        return False
-    in_tree = low.startswith(("taskcluster/", ".taskcluster/")) or "/taskcluster/" in low
-    return in_tree or "taskcluster" in name or name in {".cron.yml", ".cron.yaml"}
+#: ``.taskcluster.yml``, ``.cron.yml``, the ``taskcluster/`` tree and files named after
+#: Taskcluster (``taskcluster-hook-*.json``). Task graphs spawned from files with other names are
+#: not claimed: every YAML file of every project would be a candidate.
+TASKCLUSTER_GLOBS = [
+    "*taskcluster*.yml", "*taskcluster*.yaml", "*taskcluster*.json", ".cron.yml", ".cron.yaml",
+    "**/taskcluster/*.yml", "**/taskcluster/*.yaml", "**/taskcluster/*.json",
+]  # fmt: skip
 
 
 @dataclass
@@ -376,13 +376,13 @@ def _cron(source: ParseInput, doc: LineDict) -> list[Evidence]:
     return build_evidence(source.path, draft, jobs)
 
 
-@parser("ci-taskcluster", Modality.CI, _is_taskcluster)
+@parser("ci-taskcluster", Modality.CI, TASKCLUSTER_GLOBS)
 def parse_taskcluster(source: ParseInput) -> list[Evidence]:
     """Taskcluster tasks as CI jobs (see the module docstring for what counts as one)."""
     low = source.path.lower()
     name = low.rsplit("/", 1)[-1]
     is_root = name in {".taskcluster.yml", ".taskcluster.yaml"}
-    in_tree = low.startswith(("taskcluster/", ".taskcluster/")) or "/taskcluster/" in low
+    in_tree = low.startswith("taskcluster/") or "/taskcluster/" in low
     is_cron = name in {".cron.yml", ".cron.yaml"}
     signature = "payload" in source.text and any(
         k in source.text for k in ("provisionerId", "taskQueueId", "workerType")

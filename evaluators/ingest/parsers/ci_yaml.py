@@ -163,6 +163,8 @@ def load_yaml_lines(text: str) -> list[Any]:
         raise FormatError(f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
     finally:
         loader.dispose()
+    for doc in docs:
+        formats.check_depth(doc)  # alias bombs and cycles: unparseable, like everywhere else
     return docs
 
 

@@ -45,6 +45,7 @@ from hyperscore.evaluators.ingest.parsers.ci_yaml import (
 from hyperscore.evaluators.ingest.parsers.infra_common import EnvironmentSignal, environment_of
 from hyperscore.evaluators.ingest.parsers.pipeline_common import (
     MAX_STAGES,
+    SECRET_KEY,
     PipelineDraft,
     PipelineStage,
     PipelineTrigger,
@@ -116,11 +117,6 @@ class DatabricksResource(Evidence):
     targets: tuple[str, ...] = ()
     includes: tuple[str, ...] = ()
     settings: dict[str, str] = {}
-
-
-def _is_bundle_candidate(path: str) -> bool:
-    name = path.rsplit("/", 1)[-1].lower()
-    return name.endswith((".yml", ".yaml"))
 
 
 _ROOT_NAMES = frozenset({"databricks.yml", "databricks.yaml", "bundle.yml", "bundle.yaml"})
@@ -198,7 +194,7 @@ def _settings(body: dict[str, Any], skip: frozenset[str] = frozenset()) -> dict[
             break
         text = None if str(key) in skip else _text(value, 200)
         if text is not None:
-            out[str(key)] = text
+            out[str(key)] = "***" if SECRET_KEY.search(str(key)) and "$" not in text else text
     return out
 
 
@@ -510,7 +506,7 @@ def _bundle(source: _File, doc: LineDict) -> Iterator[Evidence]:
         )
 
 
-@parser("databricks-bundle", Modality.PIPELINE, _is_bundle_candidate)
+@parser("databricks-bundle", Modality.PIPELINE, ["*.yml", "*.yaml"])
 def parse_databricks_bundle(source: ParseInput) -> Iterator[Evidence]:
     """Jobs, resources and targets of a bundle root file or an included resource file."""
     root = effective_path(source.path)[0].rsplit("/", 1)[-1].lower() in _ROOT_NAMES

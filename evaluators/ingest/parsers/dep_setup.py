@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import configparser
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -29,6 +28,7 @@ from hyperscore.evaluators.ingest.parsers.dependencies import (
     make_manifest,
     make_requirement,
 )
+from hyperscore.evaluators.ingest.parsers.python_ast import shared_ast
 from hyperscore.evaluators.ingest.registry import ParseInput, parser
 from hyperscore.evaluators.model import Evidence, Modality
 
@@ -284,9 +284,7 @@ class _Static:
 def parse_setup_py(pi: ParseInput) -> Iterator[Evidence]:
     """Literal requirements of every ``setup(...)`` call; nothing for a file without one."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc. are the project's business
-            tree = ast.parse(pi.text, filename=pi.path)
+        tree = shared_ast(pi.text, pi.path)  # warnings suppressed; parse shared with *.py parsers
     except (SyntaxError, ValueError) as exc:
         raise ValueError(f"setup.py is not valid Python: {str(exc).splitlines()[0]}") from None
     except RecursionError:

@@ -21,6 +21,7 @@ from hyperscore.evaluators.ingest.parsers.infra_common import (
     text_or_none,
     ymap,
 )
+from hyperscore.evaluators.ingest.parsers.python_ast import shared_ast, walk_nodes
 from hyperscore.evaluators.ingest.registry import ParseInput, parser
 from hyperscore.evaluators.model import Evidence, Link, Modality
 
@@ -184,9 +185,10 @@ def classify(full: str) -> tuple[str, MonitorAim] | None:
 
 
 # --------------------------------------------------------------------------- AST helpers
-def _aliases(tree: ast.Module) -> dict[str, str]:
+def _aliases(nodes: list[ast.AST]) -> dict[str, str]:
+    """Import aliases, from the file's nodes in ``ast.walk`` order (later imports win)."""
     aliases: dict[str, str] = {}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.asname:
@@ -397,8 +399,9 @@ def parse_monitoring_python(inp: ParseInput) -> Iterator[Evidence]:
     text = inp.text
     if not any(word in text for word in _SCREEN):
         return
-    tree = ast.parse(text, filename=inp.path)
-    aliases = _aliases(tree)
+    tree = shared_ast(text, inp.path)  # the same parse the other *.py parsers use
+    nodes = walk_nodes(tree)  # one walk for imports and calls
+    aliases = _aliases(nodes)
     modules = set(aliases.values())
     scheduled = (
         True
@@ -409,7 +412,7 @@ def parse_monitoring_python(inp: ParseInput) -> Iterator[Evidence]:
     structured = any(w in text for w in ("JSONRenderer", "JsonFormatter", "jsonlogger", "json_log"))
     seen_telemetry: set[tuple[str, str, str]] = set()
     calls = sorted(
-        (n for n in ast.walk(tree) if isinstance(n, ast.Call)),
+        (n for n in nodes if isinstance(n, ast.Call)),
         key=lambda n: (n.lineno, n.col_offset),
     )
     for node in calls:

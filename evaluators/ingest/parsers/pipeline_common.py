@@ -24,7 +24,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from hyperscore.evaluators.ingest.formats import FormatError, LimitedLoader
+from hyperscore.evaluators.ingest.formats import FormatError, LimitedLoader, check_depth
 from hyperscore.evaluators.model import Evidence, Link, Modality
 
 Role = Literal["data", "train", "evaluate", "gate", "register", "deploy", "other"]
@@ -441,6 +441,7 @@ def load_yaml_with_lines(text: str, max_depth: int = 8) -> YamlDoc:
         raise FormatError(f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
     finally:
         loader.dispose()
+    check_depth(data)  # alias bombs and cycles are unparseable, never expanded
     lines: dict[PathKey, int] = {}
     if node is not None:
         _index_node(node, (), lines, max_depth)

@@ -27,6 +27,7 @@ from hyperscore.evaluators.ingest.parsers.pipeline_common import (
     is_uri,
     normalize_path,
 )
+from hyperscore.evaluators.ingest.parsers.python_ast import shared_ast, walk_nodes
 
 # Import roots that identify a framework, most specific first.
 FRAMEWORK_ROOTS: tuple[tuple[str, str], ...] = (
@@ -144,11 +145,11 @@ class PyModule:
     @classmethod
     def parse(cls, path: str, text: str) -> PyModule:
         try:
-            tree = ast.parse(text, filename=path)
+            tree = shared_ast(text, path)  # the same parse the other *.py parsers use
         except SyntaxError as exc:
             raise ValueError(f"invalid Python: {exc.msg} (line {exc.lineno})") from None
         module = cls(path=path, tree=tree, lines=text.splitlines())
-        module.nodes = list(ast.walk(tree))  # the one full walk; readers filter this list
+        module.nodes = walk_nodes(tree)  # the one full walk (ast.walk order); readers filter it
         module.calls = [n for n in module.nodes if isinstance(n, ast.Call)]
         for node in module.nodes:
             if isinstance(node, ast.Import):

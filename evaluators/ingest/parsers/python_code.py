@@ -23,6 +23,7 @@ from hyperscore.evaluators.ingest.parsers.code_kinds import (
     CodeModule,
     CodeSecretLiteral,
 )
+from hyperscore.evaluators.ingest.parsers.python_ast import shared_ast
 from hyperscore.evaluators.ingest.parsers.python_call_facts import CallFacts
 from hyperscore.evaluators.ingest.parsers.python_calls import (
     DETERMINISM_FLAGS,
@@ -93,20 +94,17 @@ def parse_python(source: str) -> ast.Module:
         raise ValueError("Python source nested too deeply to parse") from None
 
 
-_LAST_TREE: list[tuple[str, ast.Module]] = []  # one slot: (source, tree)
-
-
-def parse_python_cached(source: str) -> ast.Module:
-    """:func:`parse_python`, reusing the last tree when the same text is parsed again.
-
-    The walker runs every ``*.py`` parser on a file back to back; sharing one parse keeps
-    ingestion fast. Callers must treat the tree as read-only.
+def parse_python_cached(source: str, filename: str = "<unknown>") -> ast.Module:
+    """:func:`parse_python` through :func:`shared_ast`: the walker runs every ``*.py`` parser
+    on a file back to back, and they share one parse. Callers must treat the tree as read-only.
     """
-    if _LAST_TREE and (_LAST_TREE[0][0] is source or _LAST_TREE[0][0] == source):
-        return _LAST_TREE[0][1]
-    tree = parse_python(source)
-    _LAST_TREE[:] = [(source, tree)]
-    return tree
+    try:
+        return shared_ast(source, filename)
+    except SyntaxError as exc:
+        where = f" (line {exc.lineno})" if exc.lineno else ""
+        raise ValueError(f"invalid Python: {exc.msg}{where}") from None
+    except (RecursionError, MemoryError):
+        raise ValueError("Python source nested too deeply to parse") from None
 
 
 class _Leave:
@@ -538,7 +536,7 @@ def _unparse_simple(node: ast.AST) -> str:
 def analyse_python(path: str, source: str) -> list[Evidence]:
     """All facts of one ``.py`` file."""
     source = source.removeprefix("\ufeff")  # a BOM is valid in files, not in ast.parse
-    tree = parse_python_cached(source)
+    tree = parse_python_cached(source, path)
     module, package = module_name(path)
     analysis = PythonAnalysis(path, module, package, bool(TEST_FILE.match(path.rsplit("/", 1)[-1])))
     try:

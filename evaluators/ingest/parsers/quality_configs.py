@@ -32,7 +32,12 @@ from pydantic import BaseModel, ConfigDict
 
 from hyperscore.evaluators.ingest.formats import FormatError, load_json, load_toml
 from hyperscore.evaluators.ingest.parsers.ci_common import PinKind, classify_ref
-from hyperscore.evaluators.ingest.parsers.ci_shell import analyse_commands, classify_roles, redact
+from hyperscore.evaluators.ingest.parsers.ci_shell import (
+    analyse_commands,
+    classify_roles,
+    redact,
+    split_commands,
+)
 from hyperscore.evaluators.ingest.parsers.ci_yaml import (
     LineDict,
     item_line,
@@ -127,9 +132,14 @@ _ROLE_CATEGORIES: dict[str, Category] = {
 _COV_FAIL_UNDER = re.compile(r"--cov-fail-under[= ](\d+(?:\.\d+)?)")
 
 
+_LOGIN_KEY = re.compile(r"(?:^|[._-])login$", re.I)
+
+
 def _masked(key: str, value: str) -> str:
-    """A setting's text: secret-looking keys masked, credentials in values redacted."""
-    if SECRET_KEY.search(key) and value.strip() and "$" not in value:
+    """A setting's text: secret-looking keys (``sonar.login`` holds a token) masked,
+    credentials in values redacted."""
+    secret_key = SECRET_KEY.search(key) or _LOGIN_KEY.search(key)
+    if secret_key and value.strip() and "$" not in value:
         return "***"
     return mask_text(redact(value))[:MAX_VALUE]
 
@@ -212,6 +222,7 @@ def _ini(lines: list[str]) -> list[_Section]:
     sections: list[_Section] = []
     current: _Section | None = None
     key: str | None = None
+    pieces: dict[tuple[int, str], list[str]] = {}  # joined once at the end: no quadratic +=
     for number, raw in enumerate(lines, start=1):
         stripped = raw.strip()
         if not stripped or stripped[0] in "#;":
@@ -224,12 +235,15 @@ def _ini(lines: list[str]) -> list[_Section]:
         if current is None:
             continue
         if raw[:1].isspace() and key is not None:
-            value, line = current.values[key]
-            current.values[key] = (f"{value}\n{stripped}" if value else stripped, line)
+            pieces[len(sections), key].append(stripped)
         elif pair := _INI_PAIR.match(stripped):
             key = pair.group(1).strip().lower()
-            current.values[key] = (pair.group(2).strip(), number)
+            current.values[key] = ("", number)
+            pieces[len(sections), key] = [pair.group(2).strip()] if pair.group(2).strip() else []
         current.end_line = number
+    for (index, name), parts in pieces.items():
+        section = sections[index - 1]
+        section.values[name] = ("\n".join(parts), section.values[name][1])
     return sections
 
 
@@ -245,10 +259,18 @@ def _value(section: _Section, *keys: str) -> str | None:
 
 
 def _list_value(text: str | None) -> list[str]:
-    """Multi-line or comma-separated INI list, comments and blanks dropped."""
-    if not text:
-        return []
-    parts = re.split(r"[\n,]", text) if "\n" in text or "," in text else [text]
+    """Multi-line or comma-separated INI list (commas inside ``{}`` kept), comments dropped."""
+    parts: list[str] = []
+    depth, start = 0, 0
+    for idx, char in enumerate(text or ""):
+        if char == "{":
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == "\n" or (char == "," and depth == 0):
+            parts.append((text or "")[start:idx])
+            start = idx + 1
+    parts.append((text or "")[start:])
     return [p.strip() for p in parts if p.strip() and not p.strip().startswith("#")]
 
 
@@ -279,6 +301,8 @@ def _tool_items(sections: list[_Section], only: set[str] | None = None) -> list[
         tool = _section_tool(section.name)
         if tool is None or (only is not None and tool not in only):
             continue
+        if tool == "pylint" and only is None:
+            continue  # [format], [logging]... name pylint sections only inside a pylintrc
         item = items.get(tool)
         if item is None:
             item = items[tool] = _Item(tool=tool, line=section.line, section=section.name)
@@ -324,7 +348,7 @@ def _tox(path: str, sections: list[_Section]) -> list[_Item]:
             items.append(item)
         elif low == "testenv" or low.startswith("testenv:"):
             env = section.name.split(":", 1)[1].strip() if ":" in section.name else "testenv"
-            commands = [c for c in _list_value(_value(section, "commands")) if c != "\\"]
+            commands = list(split_commands(_value(section, "commands") or ""))
             deps = [d for d in _list_value(_value(section, "deps")) if d]
             item = _Item(
                 tool="tox", line=section.line, end_line=section.end_line, name=f"tox:{env}",

@@ -18,6 +18,17 @@ from hyperscore.evaluators.decompose.practices import (
 from hyperscore.evaluators.ingest import ingest
 from hyperscore.evaluators.ingest.formats import load_yaml
 
+
+TASKCLUSTER = (
+    "version: 1\n"
+    "tasks:\n"
+    "  - taskId: tests\n"
+    "    payload:\n"
+    "      image: python:3.12\n"
+    "      command: [/bin/bash, -c, 'pip install -r requirements.txt && pytest tests/']\n"
+    "    metadata: {name: unit tests}\n"
+)
+
 ROOT = Path(__file__).resolve().parents[3]
 DIMENSION = Dimension.AUTOMATION
 
@@ -79,7 +90,7 @@ CASES: list[tuple[str, str, dict[str, str], bool]] = [
         {".github/workflows/ci.yml": workflow("[push]", {"lint": ["ruff check ."]})},
         True,
     ),
-    ("ci-pipeline", "taskcluster-file", {".taskcluster.yml": "version: 1\ntasks: []\n"}, True),
+    ("ci-pipeline", "taskcluster-file", {".taskcluster.yml": TASKCLUSTER}, True),
     (
         "ci-pipeline",
         "workflow-outside-workflows-dir",

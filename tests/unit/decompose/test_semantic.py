@@ -26,11 +26,13 @@ def matcher(encoder: Encoder) -> PracticeMatcher:
 
 
 def test_embeddings_are_normalised_and_semantic(encoder: Encoder) -> None:
-    vecs = encoder.encode([
-        "We monitor data drift in production every night.",
-        "Nightly jobs check whether the input distribution has shifted.",
-        "The recipe needs two eggs and flour.",
-    ])
+    vecs = encoder.encode(
+        [
+            "We monitor data drift in production every night.",
+            "Nightly jobs check whether the input distribution has shifted.",
+            "The recipe needs two eggs and flour.",
+        ]
+    )
     assert vecs.shape == (3, 384)
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
     assert vecs[0] @ vecs[1] > vecs[0] @ vecs[2] + 0.3
@@ -50,49 +52,68 @@ def test_cache_by_content_hash(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("sentence", "practice"),
     [
-        ("Every experiment is logged to MLflow with its parameters and metrics.",
-         "experiment-tracking"),
-        ("We watch the production feature distributions for drift with Evidently.",
-         "drift-monitoring"),
+        (
+            "Every experiment is logged to MLflow with its parameters and metrics.",
+            "experiment-tracking",
+        ),
+        (
+            "We watch the production feature distributions for drift with Evidently.",
+            "drift-monitoring",
+        ),
         ("The model is retrained automatically every Sunday night.", "scheduled-retraining"),
         ("Our datasets are version controlled with DVC.", "data-versioning"),
-        ("New model versions receive ten percent of traffic as a canary first.",
-         "progressive-delivery"),
+        (
+            "New model versions receive ten percent of traffic as a canary first.",
+            "progressive-delivery",
+        ),
         ("A model card describes the intended use and known limitations.", "model-card"),
     ],
 )
-def test_known_phrasings_map_to_practices(matcher: PracticeMatcher, sentence: str,
-                                          practice: str) -> None:
+def test_known_phrasings_map_to_practices(
+    matcher: PracticeMatcher, sentence: str, practice: str
+) -> None:
     [(pid, _)] = matcher.classify([sentence])
     assert pid == practice
 
 
-@pytest.mark.parametrize("sentence", [
-    "Please cite our paper if you use this code.",
-    "The architecture uses a ViT-Large encoder with 24 layers.",
-    "My favourite colour is green and I like long walks.",
-    "Pretrained weights are available on the model hub.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Please cite our paper if you use this code.",
+        "The architecture uses a ViT-Large encoder with 24 layers.",
+        "My favourite colour is green and I like long walks.",
+        "Pretrained weights are available on the model hub.",
+    ],
+)
 def test_unrelated_sentences_claim_nothing(matcher: PracticeMatcher, sentence: str) -> None:
     [(pid, _)] = matcher.classify([sentence])
     assert pid is None
 
 
 def test_calibrated_accuracy_on_labelled_sentences(matcher: PracticeMatcher) -> None:
-    data = resources.files("hyperscore.evaluators.decompose").joinpath(
-        "data/claims_labelled.yaml").read_text()
+    data = (
+        resources.files("hyperscore.evaluators.decompose")
+        .joinpath("data/claims_labelled.yaml")
+        .read_text()
+    )
     rows = yaml.safe_load(data)
     predicted = matcher.classify([r["text"] for r in rows])
     correct = sum(1 for r, (pid, _) in zip(rows, predicted, strict=True) if pid == r["practice"])
-    false_claims = sum(1 for r, (pid, _) in zip(rows, predicted, strict=True)
-                       if pid is not None and pid != r["practice"])
+    false_claims = sum(
+        1
+        for r, (pid, _) in zip(rows, predicted, strict=True)
+        if pid is not None and pid != r["practice"]
+    )
     claims_made = sum(1 for pid, _ in predicted if pid is not None)
     assert correct / len(rows) >= 0.85
     assert false_claims / claims_made <= 0.12  # precision >= 0.88: a false claim costs more
 
 
 def test_sentences_drop_code_and_fragments() -> None:
-    text = "We use **MLflow** for tracking.\n\n```bash\npip install x\n```\n- ok\n- Drift is checked nightly."
+    text = (
+        "We use **MLflow** for tracking.\n\n```bash\npip install x\n```\n"
+        "- ok\n- Drift is checked nightly."
+    )
     assert sentences(text) == ["We use MLflow for tracking.", "Drift is checked nightly."]
 
 

@@ -104,6 +104,7 @@ JOBS = textwrap.dedent(
           name: churn
           catalog_name: ${var.catalog}
           schema_name: ml
+          access_token: dapi0123456789abcdef
       model_serving_endpoints:
         churn_endpoint:
           name: churn-endpoint
@@ -163,7 +164,7 @@ def test_bundle_root_targets_and_includes() -> None:
     assert experiment.resource_type == "experiment"
     assert experiment.resource_name == "/Shared/churn"
     assert experiment.text == "Tracks training runs."
-    assert (experiment.line, experiment.end_line) == (19, 21)
+    assert (experiment.line, experiment.end_line) == (20, 22)
 
 
 def test_jobs_become_pipelines_with_stages() -> None:
@@ -171,7 +172,7 @@ def test_jobs_become_pipelines_with_stages() -> None:
     definitions = {d.name: d for d in items if isinstance(d, PipelineDefinition)}
     training = definitions["training"]
     assert training.framework == "databricks-jobs"
-    assert (training.line, training.end_line) == (7, 30)
+    assert (training.line, training.end_line) == (7, 31)
     assert training.triggers == ("schedule",) and training.schedule == "0 0 9 * * ?"
     assert training.stages == ("prepare", "Train", "validate")
     assert definitions["retraining"].triggers == ("sensor",)
@@ -237,20 +238,22 @@ def test_other_resources() -> None:
     assert job.schedule == "0 0 9 * * ?"
     assert job.settings["email_notifications"] == "on_failure"
     model = resources["registered_model", "churn_model"]
-    assert model.settings == {"catalog_name": "${var.catalog}", "schema_name": "ml"}
+    assert model.settings == {
+        "catalog_name": "${var.catalog}", "schema_name": "ml", "access_token": "***",
+    }  # fmt: skip
     endpoint = resources["model_serving_endpoint", "churn_endpoint"]
     assert endpoint.modality == Modality.INFRASTRUCTURE
     assert endpoint.served_entities == ("main.ml.churn@3", "main.ml.churn@4")
     assert endpoint.traffic == {"champion": 90, "challenger": 10}
     assert endpoint.inference_table is True
-    assert endpoint.line == 45
+    assert endpoint.line == 53
     monitor = resources["quality_monitor", "churn_monitor"]
     assert monitor.modality == Modality.MONITORING
     assert monitor.monitor_type == "inference_log"
     assert monitor.table_name == "main.ml.churn_inference"
     assert monitor.schedule == "0 0 8 * * ?"
     assert monitor.settings["problem_type"] == "PROBLEM_TYPE_CLASSIFICATION"
-    assert (monitor.line, monitor.end_line) == (58, 70)
+    assert (monitor.line, monitor.end_line) == (65, 77)
     assert (
         Link(
             src="databricks:quality_monitor/churn_monitor",
@@ -263,6 +266,8 @@ def test_other_resources() -> None:
 
 TEMPLATE = textwrap.dedent(
     """\
+    grants: &grants
+      grants: []
     bundle:
       name: {{ .input_project_name }}
     targets:
@@ -286,8 +291,6 @@ TEMPLATE = textwrap.dedent(
                 left: "{{"{{tasks.a.values.b}}"}}"
                 op: EQUAL_TO
                 right: "true"
-    grants: &grants
-      grants: []
     """
 )
 
@@ -301,11 +304,11 @@ def test_rendered_template_is_repaired_line_for_line() -> None:
     assert len(text.splitlines()) == len(TEMPLATE.splitlines())
     items = _parse(raw_path, text)
     envs = {e.raw: e.line for e in items if isinstance(e, EnvironmentSignal)}
-    assert envs == {"dev": 4, "prod": 7}
+    assert envs == {"dev": 6, "prod": 9}
     model = next(i for i in items if isinstance(i, DatabricksResource) and i.key == "model")
-    assert model.resource_type == "model" and model.line == 13
+    assert model.resource_type == "model" and model.line == 15
     stage = next(i for i in items if isinstance(i, PipelineStage))
-    assert stage.role == "gate" and stage.line == 19
+    assert stage.role == "gate" and stage.line == 21
 
 
 def test_unrelated_yaml_is_not_claimed() -> None:
@@ -404,8 +407,6 @@ def test_random_text(text: str) -> None:
 def test_alias_bomb_and_big_files_are_bounded() -> None:
     chain = "l0: &l0 [x]\n" + "".join(f"l{i}: &l{i} [*l{i - 1}, *l{i - 1}]\n" for i in range(1, 30))
     check("databricks.yml", chain + "resources: {jobs: {j: {tasks: *l29}}}\n")
-    jobs = "".join(
-        f"    j{i}:\n      tasks:\n        - task_key: t\n          notebook_task: {{notebook_path: n.py}}\n"
-        for i in range(1500)
-    )
+    task = "        - task_key: t\n          notebook_task: {notebook_path: n.py}\n"
+    jobs = "".join(f"    j{i}:\n      tasks:\n" + task for i in range(1500))
     check("resources/many.yml", "resources:\n  jobs:\n" + jobs)

@@ -115,13 +115,23 @@ def test_yaml_lines_respect_alias_limit_and_bad_yaml() -> None:
         load_yaml_with_lines("a: [1, 2\n")
 
 
-def test_yaml_lines_shared_nodes_are_indexed_once() -> None:
-    # 30 aliases of a doubling structure: the data is shared, the index must not explode.
+def test_yaml_lines_alias_bomb_is_refused_not_expanded() -> None:
+    # 30 aliases of a doubling structure expand to 2**30 nodes for any consumer that walks the
+    # data: the loader refuses it (the walker records the file as unparseable).
     text = "l0: &l0 [1, 2]\n" + "".join(
         f"l{i}: &l{i} [*l{i - 1}, *l{i - 1}]\n" for i in range(1, 30)
     )
+    with pytest.raises(FormatError, match="alias bomb"):
+        load_yaml_with_lines(text, max_depth=40)
+
+
+def test_yaml_lines_shared_nodes_are_indexed_once() -> None:
+    # A few shared aliases (a normal anchor/merge pattern) load and index without blowing up.
+    text = "base: &b {image: python, cpu: 1}\n" + "".join(
+        f"job{i}: {{<<: *b, name: j{i}}}\n" for i in range(20)
+    )
     doc = load_yaml_with_lines(text, max_depth=40)
-    assert len(doc.lines) < 200
+    assert len(doc.lines) < 200 and doc.data["job3"]["image"] == "python"
 
 
 def test_emit_pipeline_links_roles_and_clamps() -> None:

@@ -1,0 +1,1 @@
+"""The HTML report's template and stylesheet (a package, so wheels ship them)."""

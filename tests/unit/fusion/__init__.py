@@ -1,0 +1,1 @@
+"""Unit tests of score fusion (evaluators/fusion): known answers, no engine runs."""
