@@ -7,10 +7,10 @@ only where the stages run, never what they compute.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
-from hyperscore.evaluators.assessment import Assessment, Severity, StageResult
+from hyperscore.evaluators.assessment import Assessment, Finding, Severity, StageResult
 from hyperscore.evaluators.decompose.context import DetectionContext
 from hyperscore.evaluators.decompose.graphs import link_practices
 from hyperscore.evaluators.decompose.practices import detect_practices, dimension_levels
@@ -36,7 +36,8 @@ class Options:
     semantic: bool = True
     use_cache: bool = True
     progress: ProgressFn | None = None
-    stages: tuple[str, ...] = ("logic", "repro")
+    stages: tuple[str, ...] = ("logic", "repro", "novelty")
+    kb_uri: str | None = None
     export_smt: str | None = None
     sandbox: bool = False
     allow_unsafe_sandbox: bool = False
@@ -54,11 +55,12 @@ def assess_ingested(result: IngestResult, options: Options | None = None) -> Ass
     practices = detect_practices(ctx)
     dims = dimension_levels(practices)
     levels = {d.name.value: d.level for d in dims}
-    findings = sorted(
-        run_rules(ctx, practices), key=lambda f: (-f.severity.rank, f.path, f.line or 0, f.rule_id)
-    )
     result.graph = link_practices(result.graph, practices)
     stage_results = run_stages(StageInput(ingest=result, ctx=ctx, practices=practices), options)
+    findings = sorted(
+        [*run_rules(ctx, practices), *stage_findings(stage_results)],
+        key=lambda f: (-f.severity.rank, f.path, f.line or 0, f.rule_id),
+    )
     counts = {s.value: sum(1 for f in findings if f.severity == s) for s in Severity}
     return Assessment(
         tool_version=tool_version(),
@@ -92,7 +94,9 @@ def run_stages(inp: StageInput, options: Options) -> dict[str, StageResult]:
                 out[name] = logic.run(inp, root=root, export_dir=options.export_smt)
             elif name == "repro":
                 out.update(_sandbox_and_repro(inp, options))
-        except Exception as exc:  # noqa: BLE001 - one stage's bug never loses the assessment
+            elif name == "novelty":
+                out[name] = _novelty(inp, options)
+        except Exception as exc:
             line = " ".join(str(exc).split())[:300]
             out[name] = StageResult(
                 stage=name, status="error", summary=f"{exc.__class__.__name__}: {line}"
@@ -129,6 +133,64 @@ def _sandbox_and_repro(inp: StageInput, options: Options) -> dict[str, StageResu
     return {"sandbox": result, "repro": repro.run(inp, sandbox_runs=runs)}
 
 
+def _novelty(inp: StageInput, options: Options) -> StageResult:
+    """Novelty against the knowledge base, when one has been built (``hyperscore kb build``)."""
+    from hyperscore.evaluators.knowledge.store import KnowledgeBase, resolve_uri
+
+    uri = options.kb_uri
+    remote = uri is not None and uri.startswith(("http://", "https://", "tcp://"))
+    if not remote and not Path(resolve_uri(uri)).exists():
+        return StageResult.skipped(
+            "novelty", "no knowledge base: build one with `hyperscore kb build`"
+        )
+    from hyperscore.evaluators.stages import novelty
+
+    with KnowledgeBase(uri) as kb:
+        return novelty.run(inp, kb=kb, root=_local_root(inp.ingest))
+
+
+def stage_findings(stages: dict[str, StageResult]) -> list[Finding]:
+    """Findings that stages report in ``details["findings"]`` (novelty's KB matches)."""
+    out = []
+    for result in stages.values():
+        for raw in result.details.get("findings", []) if result.details else []:
+            try:
+                out.append(
+                    Finding(
+                        rule_id=str(raw["rule_id"]),
+                        title=str(raw.get("title") or raw["rule_id"].replace("-", " ")),
+                        severity=Severity(str(raw.get("severity", "low"))),
+                        path=str(raw["path"]),
+                        line=raw.get("line"),
+                        message=str(raw["message"]),
+                        remediation=str(
+                            raw.get("remediation")
+                            or "Replace the matched pattern with a current practice."
+                        ),
+                        tags=["novelty", "knowledge-base"],
+                    )
+                )
+            except (KeyError, ValueError):
+                continue
+    return out
+
+
+def _kb_stamp(options: Options) -> str:
+    """What the cache must know of the knowledge base: where it is and when it last changed."""
+    if "novelty" not in options.stages:
+        return ""
+    from hyperscore.evaluators.knowledge.store import resolve_uri
+
+    uri = options.kb_uri
+    if uri is not None and uri.startswith(("http://", "https://", "tcp://")):
+        return uri  # a server may change at any time: key by location only
+    path = Path(resolve_uri(uri))
+    try:
+        return f"{path}:{path.stat().st_mtime_ns}"
+    except OSError:
+        return f"{path}:absent"
+
+
 def _local_root(result: IngestResult) -> Path | None:
     if result.source.type == "directory":
         path = Path(result.source.location)
@@ -146,7 +208,12 @@ def assess(spec: str, options: Options | None = None) -> tuple[Assessment, Inges
         files = list(tree.walk())
         key = None
         if options.use_cache and options.export_smt is None and not options.sandbox:
-            settings = {"semantic": options.semantic, "limits": repr(options.limits)}
+            settings = {
+                "semantic": options.semantic,
+                "limits": repr(options.limits),
+                "stages": list(options.stages),
+                "kb": _kb_stamp(options),
+            }
             key = cache.fingerprint(files, tree.omitted, settings)
             hit = cache.load(key)
             if hit is not None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hyperscore.evaluators.report import FORMATS
+from hyperscore.operator.cli_kb import add_kb_parser, cmd_kb
 
 if TYPE_CHECKING:
     from hyperscore.evaluators.assessment import Assessment
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hyperscore {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_kb_parser(sub)
 
     assess = sub.add_parser(
         "assess",
@@ -333,6 +335,13 @@ def cmd_assess(args: argparse.Namespace) -> int:
     return EXIT_FAIL_THRESHOLD if failures else EXIT_OK
 
 
+def _kb(args: argparse.Namespace) -> int:
+    try:
+        return cmd_kb(args)
+    except (ValueError, OSError) as exc:
+        raise CliError(" ".join(str(exc).split())[:300]) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -342,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handlers = {"assess": cmd_assess}
+    handlers = {"assess": cmd_assess, "kb": _kb}
     try:
         return handlers[args.command](args)
     except CliError as exc:

@@ -172,10 +172,17 @@ class KnowledgeBase:
             return
 
     # -- reads ---------------------------------------------------------------------------
+    def _ensure_loaded(self) -> None:
+        """A collection opened by a new process starts 'released': load it before reading."""
+        if not getattr(self, "_loaded", False):
+            self._client.load_collection(self.collection)
+            self._loaded = True
+
     def search(self, vectors: Vectors, k: int = 3) -> list[list[Hit]]:
         """The ``k`` most similar entries for each query vector (rows aligned, best first)."""
         if len(vectors) == 0 or not self.exists():
             return [[] for _ in range(len(vectors))]
+        self._ensure_loaded()
         results: list[list[Hit]] = []
         for start in range(0, len(vectors), INSERT_BATCH):
             batch = [v.astype(np.float32).tolist() for v in vectors[start : start + INSERT_BATCH]]
@@ -196,6 +203,7 @@ class KnowledgeBase:
     def count(self) -> int:
         if not self.exists():
             return 0
+        self._ensure_loaded()
         rows = self._client.query(self.collection, filter="", output_fields=["count(*)"])
         return int(rows[0]["count(*)"])
 
