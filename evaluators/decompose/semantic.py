@@ -145,6 +145,15 @@ def calibration() -> Calibration:
     )
 
 
+def claim_sentences() -> list[tuple[str, str]]:
+    """(practice id, sentence) for every practice's title and example claims, in order."""
+    out: list[tuple[str, str]] = []
+    for pid, practice in load_practices().items():
+        examples = practice.claims or [practice.description]
+        out.extend((pid, sentence) for sentence in [practice.title, *examples])
+    return out
+
+
 class PracticeMatcher:
     """Embeds every practice's claim sentences once and scores text against them."""
 
@@ -153,11 +162,9 @@ class PracticeMatcher:
         practices = load_practices()
         self.ids: list[str] = []
         texts: list[str] = []
-        for pid, practice in practices.items():
-            examples = practice.claims or [practice.description]
-            for sentence in [practice.title, *examples]:
-                self.ids.append(pid)
-                texts.append(sentence)
+        for pid, sentence in claim_sentences():
+            self.ids.append(pid)
+            texts.append(sentence)
         self._owner = np.array([sorted(practices).index(p) for p in self.ids])
         self.practice_ids = sorted(practices)
         self.claim_vectors: Vectors = self.encoder.encode(texts)
@@ -209,3 +216,18 @@ def find_claims(result: IngestResult, matcher: PracticeMatcher | None = None
             what=f'prose claims it ({sim:.2f}): "{chunk.text[:160]}"',
         ))
     return claims
+
+
+def main() -> None:
+    """Rewrite the bundled claim vectors (run after editing the catalogue's claims)."""
+    from pathlib import Path
+
+    from hyperscore.evaluators.decompose.encoder import BUNDLED_VECTORS, write_bundled_vectors
+
+    target = Path(__file__).resolve().parent / BUNDLED_VECTORS
+    count = write_bundled_vectors([text for _, text in claim_sentences()], target)
+    print(f"wrote {count} claim vectors to {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -149,6 +149,10 @@ def _glob_check(pattern: str) -> PathCheck:
     return lambda _path, _low, name: regex.match(name) is not None
 
 
+def _predicate_check(predicate: MatchFn) -> PathCheck:
+    return lambda path, _low, _name: predicate(path)
+
+
 class ParserIndex:
     """The parsers that match a path, found by file name and extension instead of by trying
     every parser's globs on every path (the walker's per-file cost with ~60 parsers).
@@ -168,8 +172,7 @@ class ParserIndex:
         self._always: list[tuple[int, PathCheck | None]] = []
         for idx, item in enumerate(self.parsers):
             if item.patterns is None:
-                predicate = item.matches
-                self._always.append((idx, lambda path, _low, _name, fn=predicate: fn(path)))
+                self._always.append((idx, _predicate_check(item.matches)))
                 continue
             for pattern in item.patterns:
                 key = _glob_key(pattern)

@@ -24,6 +24,7 @@ from hyperscore.evaluators.assessment import (
 from hyperscore.evaluators.decompose.context import DetectionContext
 from hyperscore.evaluators.model import IngestResult
 
+
 @dataclass
 class StageInput:
     """Everything a stage may read: the evidence, its index, the practices."""

@@ -18,7 +18,6 @@ from hyperscore.evaluators.decompose.practices import (
 from hyperscore.evaluators.ingest import ingest
 from hyperscore.evaluators.ingest.formats import load_yaml
 
-
 TASKCLUSTER = (
     "version: 1\n"
     "tasks:\n"
