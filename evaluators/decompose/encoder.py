@@ -136,8 +136,9 @@ def write_bundled_vectors(texts: Sequence[str], path: Path) -> int:
 class Encoder:
     """Lazy, thread-safe wrapper around the bundled MiniLM model."""
 
-    def __init__(self, cache_dir: Path | None = None, device: str | None = None,
-                 use_cache: bool = True) -> None:
+    def __init__(
+        self, cache_dir: Path | None = None, device: str | None = None, use_cache: bool = True
+    ) -> None:
         self.cache = EmbeddingCache(cache_dir or default_cache_dir()) if use_cache else None
         self._device = device
         self._model: Any = None
@@ -249,9 +250,10 @@ class MiniLM:
     def __init__(self, weights: dict[str, Any], config: dict[str, Any], device: str) -> None:
         import torch
 
-        if config.get("hidden_act", "gelu") != "gelu" or config.get(
-            "position_embedding_type", "absolute"
-        ) != "absolute":
+        if (
+            config.get("hidden_act", "gelu") != "gelu"
+            or config.get("position_embedding_type", "absolute") != "absolute"
+        ):
             raise ValueError("unsupported BERT variant in the bundled model")
         self.device = device
         self.hidden = int(config["hidden_size"])

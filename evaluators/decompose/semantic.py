@@ -116,8 +116,9 @@ def _item_chunks(item: Evidence) -> Iterable[Chunk]:
     if item.kind == "doc.section" and item.text:
         heading = getattr(item, "heading", "") or ""
         for sentence in sentences(item.text):
-            yield Chunk(f"{heading}: {sentence}" if heading else sentence, item.path, item.line,
-                        item.kind)
+            yield Chunk(
+                f"{heading}: {sentence}" if heading else sentence, item.path, item.line, item.kind
+            )
     elif item.kind == "code.module" and item.text:
         for sentence in sentences(item.text)[:3]:
             yield Chunk(sentence, item.path, item.line, item.kind)
@@ -199,22 +200,25 @@ class PracticeMatcher:
         return out
 
 
-def find_claims(result: IngestResult, matcher: PracticeMatcher | None = None
-                ) -> dict[str, list[Citation]]:
+def find_claims(
+    result: IngestResult, matcher: PracticeMatcher | None = None
+) -> dict[str, list[Citation]]:
     """Practice id -> citations of the prose that claims it."""
     chunks = chunks_from(result)
     if not chunks:
         return {}
     matcher = matcher or PracticeMatcher()
     claims: dict[str, list[Citation]] = {}
-    for chunk, (pid, sim) in zip(chunks, matcher.classify([c.text for c in chunks]),
-                                 strict=True):
+    for chunk, (pid, sim) in zip(chunks, matcher.classify([c.text for c in chunks]), strict=True):
         if pid is None:
             continue
-        claims.setdefault(pid, []).append(Citation(
-            path=chunk.path, line=chunk.line,
-            what=f'prose claims it ({sim:.2f}): "{chunk.text[:160]}"',
-        ))
+        claims.setdefault(pid, []).append(
+            Citation(
+                path=chunk.path,
+                line=chunk.line,
+                what=f'prose claims it ({sim:.2f}): "{chunk.text[:160]}"',
+            )
+        )
     return claims
 
 

@@ -14,17 +14,23 @@ from hyperscore.evaluators.model import IngestResult
 __all__ = ["Limits", "SourceError", "ingest", "ingest_tree"]
 
 
-def ingest_tree(tree: SourceTree, progress: ProgressFn | None = None,
-                files: list[SourceFile] | None = None) -> IngestResult:
+def ingest_tree(
+    tree: SourceTree, progress: ProgressFn | None = None, files: list[SourceFile] | None = None
+) -> IngestResult:
     walker = Walker(progress=progress)
     evidence = walker.run(tree, files)
     graph = build_graph(evidence)
-    return IngestResult(source=tree.info, evidence=evidence, graph=graph_to_json(graph),
-                        stats=walker.stats)
+    return IngestResult(
+        source=tree.info, evidence=evidence, graph=graph_to_json(graph), stats=walker.stats
+    )
 
 
-def ingest(spec: str, rev: str | None = None, limits: Limits | None = None,
-           progress: ProgressFn | None = None) -> IngestResult:
+def ingest(
+    spec: str,
+    rev: str | None = None,
+    limits: Limits | None = None,
+    progress: ProgressFn | None = None,
+) -> IngestResult:
     """Ingest a directory, git repository (path or URL, at ``rev``) or archive."""
     from hyperscore.evaluators.ingest.sources import open_source
 

@@ -86,8 +86,7 @@ def build_graph(evidence: Iterable[Evidence]) -> EvidenceGraph:
     nodes = graph.nodes
     for item in evidence:
         if isinstance(item, FileInfo):
-            graph.add_node(f"file:{item.path}", type="file", size=item.size,
-                           language=item.language)
+            graph.add_node(f"file:{item.path}", type="file", size=item.size, language=item.language)
             continue
         links = item.links
         if not links:
@@ -97,8 +96,15 @@ def build_graph(evidence: Iterable[Evidence]) -> EvidenceGraph:
             for node in (link.src, link.dst):
                 if node not in nodes:
                     graph.add_node(node, type=node_type(node))
-            graph.add_edge(link.src, link.dst, key=f"{link.rel}:{evidence_id}", rel=link.rel,
-                           evidence=evidence_id, kind=kind, location=location)
+            graph.add_edge(
+                link.src,
+                link.dst,
+                key=f"{link.rel}:{evidence_id}",
+                rel=link.rel,
+                evidence=evidence_id,
+                kind=kind,
+                location=location,
+            )
     return graph
 
 
@@ -116,8 +122,9 @@ def graph_from_json(data: dict[str, Any]) -> nx.MultiDiGraph:
     import networkx as nx
 
     payload = {k: v for k, v in data.items() if k != "format"}
-    graph: nx.MultiDiGraph = nx.node_link_graph(payload, edges="edges", directed=True,
-                                                multigraph=True)
+    graph: nx.MultiDiGraph = nx.node_link_graph(
+        payload, edges="edges", directed=True, multigraph=True
+    )
     return graph
 
 

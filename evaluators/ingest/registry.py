@@ -93,8 +93,9 @@ def parser(
     def register(fn: ParseFn) -> ParseFn:
         if any(p.name == name for p in _PARSERS):
             raise ValueError(f"parser {name!r} registered twice")
-        _PARSERS.append(Parser(name=name, modality=modality, matches=matcher, parse=fn,
-                               patterns=patterns))
+        _PARSERS.append(
+            Parser(name=name, modality=modality, matches=matcher, parse=fn, patterns=patterns)
+        )
         return fn
 
     return register

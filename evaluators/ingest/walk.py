@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import gc
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -23,23 +24,66 @@ ProgressFn = Callable[[int, str], None]
 
 # Extension -> language, for FileInfo; only what later stages ask about.
 LANGUAGES: dict[str, str] = {
-    ".py": "python", ".pyi": "python", ".ipynb": "notebook", ".sh": "shell", ".bash": "shell",
-    ".md": "markdown", ".markdown": "markdown", ".rst": "rst", ".txt": "text",
-    ".yml": "yaml", ".yaml": "yaml", ".json": "json", ".toml": "toml", ".cfg": "ini",
-    ".ini": "ini", ".tf": "terraform", ".bicep": "bicep", ".go": "go", ".rs": "rust",
-    ".java": "java", ".scala": "scala", ".r": "r", ".jl": "julia", ".js": "javascript",
-    ".ts": "typescript", ".sql": "sql", ".cpp": "c++", ".cc": "c++", ".c": "c", ".h": "c",
-    ".cu": "cuda", ".groovy": "groovy", ".proto": "protobuf",
+    ".py": "python",
+    ".pyi": "python",
+    ".ipynb": "notebook",
+    ".sh": "shell",
+    ".bash": "shell",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".rst": "rst",
+    ".txt": "text",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".json": "json",
+    ".toml": "toml",
+    ".cfg": "ini",
+    ".ini": "ini",
+    ".tf": "terraform",
+    ".bicep": "bicep",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".scala": "scala",
+    ".r": "r",
+    ".jl": "julia",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".sql": "sql",
+    ".cpp": "c++",
+    ".cc": "c++",
+    ".c": "c",
+    ".h": "c",
+    ".cu": "cuda",
+    ".groovy": "groovy",
+    ".proto": "protobuf",
     # Model and data artefacts: flagged when committed, never read.
-    ".pkl": "pickle", ".pickle": "pickle", ".joblib": "pickle", ".pt": "torch", ".pth": "torch",
-    ".ckpt": "checkpoint", ".h5": "hdf5", ".hdf5": "hdf5", ".onnx": "onnx",
-    ".safetensors": "safetensors", ".pb": "protobuf-binary", ".tflite": "tflite",
-    ".parquet": "parquet", ".csv": "csv", ".tsv": "csv", ".feather": "feather",
-    ".npy": "numpy", ".npz": "numpy", ".bin": "binary",
+    ".pkl": "pickle",
+    ".pickle": "pickle",
+    ".joblib": "pickle",
+    ".pt": "torch",
+    ".pth": "torch",
+    ".ckpt": "checkpoint",
+    ".h5": "hdf5",
+    ".hdf5": "hdf5",
+    ".onnx": "onnx",
+    ".safetensors": "safetensors",
+    ".pb": "protobuf-binary",
+    ".tflite": "tflite",
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".feather": "feather",
+    ".npy": "numpy",
+    ".npz": "numpy",
+    ".bin": "binary",
 }
 _NAMED: dict[str, str] = {
-    "dockerfile": "dockerfile", "containerfile": "dockerfile", "makefile": "make",
-    "jenkinsfile": "groovy", "pipfile": "toml",
+    "dockerfile": "dockerfile",
+    "containerfile": "dockerfile",
+    "makefile": "make",
+    "jenkinsfile": "groovy",
+    "pipfile": "toml",
 }
 
 _BINARY_SNIFF = 8192
@@ -128,19 +172,41 @@ def decode(data: bytes) -> tuple[str, str] | None:
 _WALK_GC_THRESHOLDS = (20_000, 50, 1_000)
 
 
-@contextmanager
-def _bulk_allocation() -> Iterator[None]:
-    """Relax the cyclic collector's thresholds for the duration, then restore them."""
-    before = gc.get_threshold()
-    if before[0] == 0:  # collection disabled by the host process: leave it alone
-        yield
-        return
-    gc.set_threshold(*(max(old, new) for old, new in zip(before, _WALK_GC_THRESHOLDS,
-                                                         strict=False)))
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
+class _RelaxedCollector:
+    """Relaxes the cyclic collector's thresholds while any walk runs, then restores them.
+
+    Reference-counted under a lock, so concurrent walks in threads neither fight over the
+    setting nor leave it relaxed; a host process that disabled collection is left alone.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._saved: tuple[int, int, int] = gc.get_threshold()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._active == 0:
+                self._saved = gc.get_threshold()
+                if self._saved[0] != 0:
+                    gc.set_threshold(
+                        *(
+                            max(old, new)
+                            for old, new in zip(self._saved, _WALK_GC_THRESHOLDS, strict=True)
+                        )
+                    )
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0 and self._saved[0] != 0:
+                    gc.set_threshold(*self._saved)
+
+
+_bulk_allocation = _RelaxedCollector()
 
 
 def _one_line(exc: BaseException) -> str:
@@ -202,14 +268,22 @@ class Walker:
         self._bytes += len(data)
         decoded = decode(data)
         if decoded is None:
-            yield FileInfo.model_construct(path=path, size=len(data), language=language,
-                                           binary=True)
-            yield Omitted(path=path, reason="binary", size=len(data),
-                          detail="binary content where " + matching[0].name + " expected text")
+            yield FileInfo.model_construct(
+                path=path, size=len(data), language=language, binary=True
+            )
+            yield Omitted(
+                path=path,
+                reason="binary",
+                size=len(data),
+                detail="binary content where " + matching[0].name + " expected text",
+            )
             return
         text, encoding = decoded
         yield FileInfo.model_construct(
-            path=path, size=len(data), language=language, encoding=encoding,
+            path=path,
+            size=len(data),
+            language=language,
+            encoding=encoding,
             lines=text.count("\n") + (0 if text.endswith("\n") or not text else 1),
         )
         self._parsed += 1
@@ -222,8 +296,11 @@ class Walker:
         try:
             items = list(parser.parse(parse_input))
         except RecursionError:
-            return [Unparseable(path=parse_input.path, parser=parser.name,
-                                reason="nested too deeply to parse")]
+            return [
+                Unparseable(
+                    path=parse_input.path, parser=parser.name, reason="nested too deeply to parse"
+                )
+            ]
         except Exception as exc:  # any parser failure is recorded, never raised
             return [Unparseable(path=parse_input.path, parser=parser.name, reason=_one_line(exc))]
         return items

@@ -16,7 +16,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from tests.benchmarks.common import median, record, run_child, target_line, warm_bytecode
+from tests.benchmarks.common import (
+    load_line,
+    median,
+    record,
+    run_child,
+    target_line,
+    warm_bytecode,
+)
 from tests.benchmarks.generate import generate
 
 REPEATS = 3
@@ -94,13 +101,23 @@ def _assess_lines(label: str, path: Path, repeats: int) -> list[str]:
     cold_cpu = median([r["cpu_s"] for r in cold])
     warm_cpu = median([r["cpu_s"] for r in warm])
     rss = median([r["peak_rss_mb"] for r in cold])
-    record("assess", repo=label, files=cold[0]["files"], cold_s=cold_s, warm_s=warm_s,
-           cold_cpu_s=cold_cpu, warm_cpu_s=warm_cpu, cold_peak_rss_mb=rss)
+    record(
+        "assess",
+        repo=label,
+        files=cold[0]["files"],
+        cold_s=cold_s,
+        warm_s=warm_s,
+        cold_cpu_s=cold_cpu,
+        warm_cpu_s=warm_cpu,
+        cold_peak_rss_mb=rss,
+    )
     lines = [
         f"{label} ({cold[0]['files']} files, score {cold[0]['score']:.1f}):",
-        "  " + target_line("cold assess", cold_s, TARGET_COLD_S, "s", higher_is_better=False)
+        "  "
+        + target_line("cold assess", cold_s, TARGET_COLD_S, "s", higher_is_better=False)
         + f" [{cold_cpu:.1f} s CPU, peak RSS {rss:.0f} MB]",
-        "  " + target_line("warm assess", warm_s, TARGET_WARM_S, "s", higher_is_better=False)
+        "  "
+        + target_line("warm assess", warm_s, TARGET_WARM_S, "s", higher_is_better=False)
         + f" [{warm_cpu:.2f} s CPU]",
     ]
     if any(r["model_loaded"] for r in warm):
@@ -112,21 +129,26 @@ def _assess_lines(label: str, path: Path, repeats: int) -> list[str]:
 
 def run() -> list[str]:
     warm_bytecode()
-    lines = []
+    lines = [load_line()]
     loads = [run_child(MODEL_CHILD) for _ in range(REPEATS)]
     load_s = median([r["load_s"] for r in loads])
     import_s = median([r["import_s"] for r in loads])
     record("model-load", import_s=import_s, load_s=load_s)
-    lines.append(f"model load: {load_s:.2f} s (after {import_s:.2f} s importing torch +"
-                 " transformers), median of 3")
+    lines.append(
+        f"model load: {load_s:.2f} s (after {import_s:.2f} s importing torch +"
+        " transformers), median of 3"
+    )
     embeds = [run_child(EMBED_CHILD, str(BATCH)) for _ in range(REPEATS)]
     per_s = median([r["per_s"] for r in embeds])
     record("embed-cpu", batch=BATCH, sentences_per_s=per_s)
-    lines.append(f"embeddings on CPU: {per_s:,.0f} sentences/s (batch of {BATCH}, cache off,"
-                 f" median {median([r['seconds'] for r in embeds]):.2f} s)")
+    lines.append(
+        f"embeddings on CPU: {per_s:,.0f} sentences/s (batch of {BATCH}, cache off,"
+        f" median {median([r['seconds'] for r in embeds]):.2f} s)"
+    )
     with tempfile.TemporaryDirectory(prefix="hs-bench-") as tmp:
         root = generate(Path(tmp) / f"repo{REPO_FILES}", REPO_FILES)
         lines += _assess_lines(f"generated {REPO_FILES}-file repository", root, REPEATS)
     for real in filter(None, os.environ.get("HS_BENCH_REAL", "").split(":")):
         lines += _assess_lines(Path(real).name, Path(real), REPEATS)
+    lines.append(load_line())
     return lines

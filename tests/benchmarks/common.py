@@ -1,9 +1,15 @@
 """Shared benchmark helpers: medians, child-process peak RSS, result logging.
 
 Every measurement runs in a fresh interpreter (``run_child``) so imports, caches and peak RSS
-are those of one real invocation. Children write bytecode to ``.benchmarks/pycache`` even when
-the developer's shell sets ``PYTHONDONTWRITEBYTECODE``: an installed HyperScore has compiled
-bytecode, so start-up figures without it would measure the compiler, not the tool.
+are those of one real invocation. Children may write bytecode (``__pycache__``, git-ignored)
+even when the developer's shell sets ``PYTHONDONTWRITEBYTECODE``: an installed HyperScore has
+compiled bytecode, so start-up figures without it would measure the compiler, not the tool.
+(``PYTHONPYCACHEPREFIX`` is no substitute: with it set, Python ignores the bytecode already
+installed next to site-packages and recompiles torch and transformers.)
+
+Timings are wall-clock medians, as the targets are; each figure also reports the child's CPU
+seconds, which say more than wall time when the machine is shared (the load average is
+printed with each benchmark).
 
 ``HS_BENCH_ENGINE=/path/to/other/checkout`` runs the children against another copy of the
 engine (its ``evaluators/`` folder) -- a before/after comparison on the same, equally loaded
@@ -12,7 +18,6 @@ machine in one session.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import statistics
@@ -23,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 RESULTS = Path(".benchmarks/results.jsonl")
-PYCACHE = Path(".benchmarks/pycache")
 
 # Remap the editable install's finder onto another checkout when HS_BENCH_ENGINE is set.
 _ENGINE_SWITCH = """
@@ -44,10 +48,7 @@ def median(values: list[float]) -> float:
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {**os.environ, **(extra or {})}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    engine = env.get("HS_BENCH_ENGINE")
-    tag = hashlib.sha256(engine.encode()).hexdigest()[:12] if engine else "main"
-    prefix = PYCACHE / tag
-    env["PYTHONPYCACHEPREFIX"] = str(prefix.resolve())
+    env.pop("PYTHONPYCACHEPREFIX", None)
     return env
 
 
@@ -92,6 +93,12 @@ def main():
 def warm_bytecode() -> None:
     """Import the engine once so later children measure an installed tool, not compilation."""
     run_child(WARM_IMPORTS)
+
+
+def load_line() -> str:
+    """The machine's load average, for reading wall-clock figures on a shared machine."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"
 
 
 def record(name: str, **values: Any) -> None:

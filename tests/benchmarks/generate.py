@@ -34,16 +34,16 @@ def train_{i}(df):
     return helper(model)
 '''
 
-TEST = '''import pytest
+TEST = """import pytest
 from pkg.m{i} import build_{i}
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_build_{i}(n):
     assert build_{i} is not None
-'''
+"""
 
-MD = '''# Component {i}
+MD = """# Component {i}
 
 Some prose about component {i}: it prepares data and trains a model.
 
@@ -56,9 +56,9 @@ python -m pkg.m{i} --lr 0.1
 ## Monitoring
 
 Metrics are exported to Prometheus and drift is checked nightly.
-'''
+"""
 
-WORKFLOW = '''name: ci-{i}
+WORKFLOW = """name: ci-{i}
 on: [push, pull_request]
 jobs:
   test:
@@ -68,15 +68,15 @@ jobs:
       - uses: actions/setup-python@v5
         with: {{python-version: "3.11"}}
       - run: pip install -r requirements.txt && pytest -q
-'''
+"""
 
-DVC = '''stages:
+DVC = """stages:
   prepare_{i}:
     cmd: python pkg/m{i}.py data/raw_{i}.csv data/prep_{i}.csv
     deps: [pkg/m{i}.py, data/raw_{i}.csv]
     outs: [data/prep_{i}.csv]
     params: [train.lr]
-'''
+"""
 
 
 def generate(root: Path, files: int, seed: int = 0) -> Path:
@@ -107,12 +107,25 @@ def generate(root: Path, files: int, seed: int = 0) -> Path:
         elif kind < 0.86:
             (sub / f"config{i}.json").write_text(json.dumps({"lr": 0.1, "layers": [i, i]}))
         elif kind < 0.88:
-            (sub / f"nb{i}.ipynb").write_text(json.dumps({
-                "nbformat": 4, "nbformat_minor": 5, "metadata": {},
-                "cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# Explore"]},
-                          {"cell_type": "code", "metadata": {}, "execution_count": 1,
-                           "outputs": [], "source": ["import pandas as pd\n", "pd.read_csv('x')"]}],
-            }))
+            (sub / f"nb{i}.ipynb").write_text(
+                json.dumps(
+                    {
+                        "nbformat": 4,
+                        "nbformat_minor": 5,
+                        "metadata": {},
+                        "cells": [
+                            {"cell_type": "markdown", "metadata": {}, "source": ["# Explore"]},
+                            {
+                                "cell_type": "code",
+                                "metadata": {},
+                                "execution_count": 1,
+                                "outputs": [],
+                                "source": ["import pandas as pd\n", "pd.read_csv('x')"],
+                            },
+                        ],
+                    }
+                )
+            )
         else:
             (sub / f"data{i}.csv").write_text("a,b,y\n1,2,0\n3,4,1\n")
         written += 1

@@ -93,11 +93,16 @@ _CODE_SUFFIXES = frozenset(
 GOVERNANCE_ONLY = frozenset({"license", "notice", "codeowners"})
 
 
+_DOC_EXTENSION_SET = frozenset(_DOC_EXTENSIONS)
+
+
 def stem_ext(name: str) -> tuple[str, str]:
+    """Lower-cased stem and doc extension (``""`` when not a doc extension); one set lookup,
+    since every doc extension is a single dot-suffix. Runs on every path of the project."""
     low = name.lower()
-    for ext in _DOC_EXTENSIONS:
-        if low.endswith(ext):
-            return low[: -len(ext)], ext
+    dot = low.rfind(".")
+    if dot >= 0 and low[dot:] in _DOC_EXTENSION_SET:
+        return low[:dot], low[dot:]
     return low, ""
 
 
