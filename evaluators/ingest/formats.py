@@ -50,6 +50,21 @@ def _line(exc: BaseException) -> str:
     return " ".join(str(exc).split())[:300]
 
 
+def as_format_error(exc: BaseException) -> BaseException:
+    """What a YAML loading failure surfaces as: a one-line FormatError (others unchanged).
+
+    Shared by every YAML loader (this module's and the parsers' line-aware ones), so a broken
+    or hostile file reads the same whichever parser met it.
+    """
+    if isinstance(exc, FormatError):
+        return exc
+    if isinstance(exc, RecursionError):
+        return FormatError("YAML nested too deeply")
+    if isinstance(exc, yaml.YAMLError | ValueError | TypeError | OverflowError):
+        return FormatError(f"invalid YAML: {_line(exc)}")
+    return exc
+
+
 _ALIAS = re.compile(r"(?<![\w*])\*[^\s,\[\]{}]+")
 _CLoader: Any = None
 if getattr(yaml, "CSafeLoader", None) is not None:
@@ -113,14 +128,8 @@ def load_yaml_all(text: str) -> list[Any]:
             docs.append(loader.get_data())
             if len(docs) > MAX_DOCUMENTS:
                 raise FormatError(f"more than {MAX_DOCUMENTS} YAML documents")
-    except FormatError:
-        raise
-    except yaml.YAMLError as exc:
-        raise FormatError(f"invalid YAML: {_line(exc)}") from None
-    except RecursionError:
-        raise FormatError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise FormatError(f"invalid YAML: {_line(exc)}") from None
+    except Exception as exc:  # one-line FormatError for any loading failure
+        raise as_format_error(exc) from None
     finally:
         loader.dispose()
     return docs

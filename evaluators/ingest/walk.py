@@ -249,28 +249,24 @@ class Walker:
         return evidence
 
     def _file(self, source_file: SourceFile) -> Iterator[Evidence]:
-        # FileInfo is built without validation (``model_construct``): it is made once per file
-        # of the project and every value comes from here, already of the declared type.
         self._seen += 1
         path = source_file.path
         match_path, templated = effective_path(path)
         language = language_of(match_path)
         matching = self._index.for_path(match_path)
         if not matching:
-            yield FileInfo.model_construct(path=path, size=source_file.size, language=language)
+            yield FileInfo(path=path, size=source_file.size, language=language)
             return
         try:
             data = source_file.read_bytes()
         except OSError as exc:
-            yield FileInfo.model_construct(path=path, size=source_file.size, language=language)
+            yield FileInfo(path=path, size=source_file.size, language=language)
             yield Omitted(path=path, reason="unreadable", detail=_one_line(exc))
             return
         self._bytes += len(data)
         decoded = decode(data)
         if decoded is None:
-            yield FileInfo.model_construct(
-                path=path, size=len(data), language=language, binary=True
-            )
+            yield FileInfo(path=path, size=len(data), language=language, binary=True)
             yield Omitted(
                 path=path,
                 reason="binary",
@@ -279,7 +275,7 @@ class Walker:
             )
             return
         text, encoding = decoded
-        yield FileInfo.model_construct(
+        yield FileInfo(
             path=path,
             size=len(data),
             language=language,

@@ -23,6 +23,7 @@ from hyperscore.evaluators.ingest.formats import (
     MAX_DOCUMENTS,
     FormatError,
     LimitedLoader,
+    as_format_error,
 )
 
 #: libyaml is used only where formats deems the text tame (no alias bomb, no deep nesting).
@@ -153,14 +154,8 @@ def load_yaml_lines(text: str) -> list[Any]:
             docs.append(loader.get_data())
             if len(docs) > MAX_DOCUMENTS:
                 raise FormatError(f"more than {MAX_DOCUMENTS} YAML documents")
-    except FormatError:
-        raise
-    except yaml.YAMLError as exc:
-        raise FormatError(f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
-    except RecursionError:
-        raise FormatError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise FormatError(f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
+    except Exception as exc:  # one-line FormatError for any loading failure
+        raise as_format_error(exc) from None
     finally:
         loader.dispose()
     for doc in docs:

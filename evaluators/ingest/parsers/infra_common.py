@@ -26,6 +26,7 @@ from hyperscore.evaluators.ingest.formats import (
     MAX_NODES,
     FormatError,
     LimitedLoader,
+    as_format_error,
 )
 from hyperscore.evaluators.model import Evidence, Link, Modality
 
@@ -443,14 +444,8 @@ def load_yaml_located(text: str, *, tolerant_tags: bool = False) -> list[Any]:
             docs.append(loader.construct_document(node))
             if len(docs) > MAX_DOCUMENTS:
                 raise FormatError(f"more than {MAX_DOCUMENTS} YAML documents")
-    except FormatError:
-        raise
-    except yaml.YAMLError as exc:
-        raise FormatError(f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
-    except RecursionError:
-        raise FormatError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise FormatError(f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
+    except Exception as exc:  # one-line FormatError for any loading failure
+        raise as_format_error(exc) from None
     finally:
         loader.dispose()
     return docs

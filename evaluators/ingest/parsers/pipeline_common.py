@@ -24,7 +24,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from hyperscore.evaluators.ingest.formats import FormatError, LimitedLoader, check_depth
+from hyperscore.evaluators.ingest.formats import (
+    LimitedLoader,
+    as_format_error,
+    check_depth,
+)
 from hyperscore.evaluators.model import Evidence, Link, Modality
 
 Role = Literal["data", "train", "evaluate", "gate", "register", "deploy", "other"]
@@ -431,14 +435,8 @@ def load_yaml_with_lines(text: str, max_depth: int = 8) -> YamlDoc:
     try:
         node = loader.get_node() if loader.check_node() else None
         data = loader.construct_document(node) if node is not None else None
-    except FormatError:
-        raise
-    except yaml.YAMLError as exc:
-        raise FormatError(f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
-    except RecursionError:
-        raise FormatError("YAML nested too deeply") from None
-    except (ValueError, TypeError, OverflowError) as exc:
-        raise FormatError(f"invalid YAML: {' '.join(str(exc).split())[:300]}") from None
+    except Exception as exc:  # one-line FormatError for any loading failure
+        raise as_format_error(exc) from None
     finally:
         loader.dispose()
     check_depth(data)  # alias bombs and cycles are unparseable, never expanded
