@@ -514,7 +514,7 @@ def build_evidence(
         permissions=draft.permissions,
         concurrency=draft.concurrency,
         env=tuple(draft.env),
-        plaintext_secret_env=tuple(pipe_literal),
+        plaintext_secret_env=tuple(sorted(pipe_literal)),
         python_versions=unique(python_versions),
         stages=unique(draft.stages),
         includes=unique(draft.includes),
