@@ -171,8 +171,64 @@ class StageResult(BaseModel):
         return cls(stage=stage, status="skipped", score=None, summary=why)
 
 
+ComponentName = Literal["logic", "novelty", "impact", "repro", "meta"]
+
+
+class ComponentResult(BaseModel):
+    """One of the five fused components (docs/scoring.md): its term, weight and attribution."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: ComponentName
+    title: str
+    status: Literal["used", "dropped"]
+    term: float | None = Field(default=None, ge=0.0, le=1.0, description="term in [0, 1]")
+    raw: float | None = Field(
+        default=None, description="the stage output before mapping (ImpactFore is 0-100)"
+    )
+    weight: float = Field(ge=0.0, le=1.0, description="effective weight (renormalised)")
+    nominal_weight: float = Field(ge=0.0, le=1.0, description="configured weight")
+    shapley: float | None = Field(default=None, description="Shapley share of V - baseline")
+    why: str = Field(default="", description="why the component was dropped, if it was")
+
+
+class FusionSummary(BaseModel):
+    """How V, the calibrated score and the HyperScore were made (issue 7)."""
+
+    v: float = Field(ge=0.0, le=1.0)
+    baseline_v: float = Field(ge=0.0, le=1.0, description="Shapley baseline V")
+    weights_source: str = Field(description="ahp-default | policy | learned")
+    consistency_ratio: float | None = None
+    dropped: list[str] = Field(default_factory=list)
+    note: str = ""
+    calibration: str = Field(default="", description="which calibration produced `score`")
+    confidence: Literal["high", "low"] = "high"
+    meta: dict[str, Any] = Field(default_factory=dict, description="stability details")
+
+
+class RoadmapItem(BaseModel):
+    """A what-if step: adopt a missing practice, forecast gain in points (issue 6)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    practice: str
+    title: str
+    dimension: Dimension
+    gain: float = Field(description="forecast change of ImpactFore in points (0-100 scale)")
+    prerequisites: list[str] = Field(default_factory=list, description="practice ids")
+    effort: Literal["low", "medium", "high"] = "medium"
+    rationale: str = ""
+
+
 class Assessment(BaseModel):
-    """The whole report. Later stages (logic, sandbox, novelty, impact, fusion) add fields."""
+    """The whole report. Later stages (logic, sandbox, novelty, impact, fusion) add fields.
+
+    ``score`` is the headline 0-100 number: the calibrated score when fusion ran, otherwise
+    the rubric baseline. Camel-case JSON names (``hyperScore``, ``scoreInterval``) are the
+    serialisation aliases the issue asks for; the Python names are snake case.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
 
     schema_version: str = REPORT_SCHEMA_VERSION
     evidence_schema_version: str = SCHEMA_VERSION
@@ -189,6 +245,22 @@ class Assessment(BaseModel):
         default_factory=dict, description="evaluation stage results by stage name"
     )
     summary: dict[str, Any] = Field(default_factory=dict)
+    baseline_score: float | None = Field(
+        default=None, ge=0, le=100, description="the explainable rubric score 0-100"
+    )
+    score_interval: tuple[float, float] | None = Field(
+        default=None, alias="scoreInterval", description="90% credible interval of `score`"
+    )
+    hyper_score: float | None = Field(
+        default=None, alias="hyperScore", description="100 * [1 + sigma(beta ln V + gamma)^kappa]"
+    )
+    components: dict[str, ComponentResult] = Field(
+        default_factory=dict, description="the five fused components by name"
+    )
+    fusion: FusionSummary | None = None
+    roadmap: list[RoadmapItem] = Field(
+        default_factory=list, description="what-if roadmap, highest forecast gain first"
+    )
 
     def to_json_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", by_alias=True)

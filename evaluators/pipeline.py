@@ -65,7 +65,8 @@ def assess_ingested(result: IngestResult, options: Options | None = None) -> Ass
     return Assessment(
         tool_version=tool_version(),
         source=result.source,
-        score=baseline_score(dims, practices),
+        score=(base := baseline_score(dims, practices)),
+        baseline_score=base,
         level=overall_level(levels),
         dimensions=levels,
         dimension_details=dims,

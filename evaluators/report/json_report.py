@@ -72,7 +72,7 @@ def _evidence_schema() -> dict[str, Any]:
 
 def build_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the JSON report."""
-    model = Assessment.model_json_schema(mode="serialization")
+    model = Assessment.model_json_schema(mode="serialization", by_alias=True)
     schema: dict[str, Any] = {
         "$schema": JSON_SCHEMA_DIALECT,
         "$id": SCHEMA_URI,
