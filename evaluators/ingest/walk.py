@@ -99,6 +99,12 @@ _TEMPLATE_BLOCK = re.compile(
     r"|^[ \t]*\{\{-?\s*(?:if|else|end|range|with|define|template|block|/\*)\b.*?\}\}[ \t]*$",
     re.M,
 )
+# Control actions inside a line (``...){{else}}``, ``{{ if .x }}import y{{ end }}``) render to
+# nothing; only expressions produce text.
+_TEMPLATE_INLINE_CONTROL = re.compile(
+    r"\{\{-?\s*(?:if|else|end|range|with|define|block)\b[^{}]*?-?\}\}"
+    r"|\{%-?\s*(?:if|elif|else|endif|for|endfor|set|macro|endmacro|raw|endraw)\b.*?-?%\}"
+)
 _TEMPLATE_EXPR = re.compile(r"\{\{-?.*?-?\}\}|\{%-?.*?-?%\}", re.S)
 TEMPLATE_PLACEHOLDER = "tmplvar"
 
@@ -131,6 +137,7 @@ def render_template(text: str) -> str:
     if "{{" not in text and "{%" not in text:
         return text
     text = _TEMPLATE_BLOCK.sub("", text)
+    text = _TEMPLATE_INLINE_CONTROL.sub("", text)
     return _TEMPLATE_EXPR.sub(TEMPLATE_PLACEHOLDER, text)
 
 

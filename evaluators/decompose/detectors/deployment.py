@@ -12,6 +12,7 @@ import re
 
 from hyperscore.evaluators.assessment import Citation
 from hyperscore.evaluators.decompose.context import DetectionContext, cite, cite_file
+from hyperscore.evaluators.decompose.detectors import _databricks
 from hyperscore.evaluators.decompose.detectors._helpers_b import (
     DEPLOY_WORDS,
     ci_index,
@@ -161,7 +162,7 @@ def serving_api(ctx: DetectionContext) -> list[Citation]:
             out.append(cite(call, f"{framework} service created in {path} ({call.function})"))
         else:
             out.append(cite_file(path, f"{path} builds a {framework} service"))
-    return out
+    return out + _databricks.serving_endpoints(ctx)
 
 
 def _dockerfile_serves(docker: Dockerfile) -> str | None:
@@ -192,7 +193,7 @@ def model_packaging(ctx: DetectionContext) -> list[Citation]:
         hosts = MODEL_HOSTING_TYPES.search(res.resource_type)
         if hosts and not res.data_source and is_product_path(res.path):
             out.append(cite(res, f"{res.tool} {res.resource_type} '{res.name}' hosts the model"))
-    return out
+    return out + _databricks.serving_endpoints(ctx)
 
 
 @detects("infrastructure-as-code")
@@ -292,7 +293,7 @@ def progressive_delivery(ctx: DetectionContext) -> list[Citation]:
             if TRAFFIC_COMMAND.search(command) and not command.lstrip().startswith("echo"):
                 out.append(cite(step, f"CI shifts traffic: '{short(command)}'"))
                 break
-    return out
+    return out + _databricks.traffic_splits(ctx)
 
 
 @detects("multiple-environments")

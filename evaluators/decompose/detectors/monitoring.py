@@ -13,6 +13,7 @@ import re
 
 from hyperscore.evaluators.assessment import Citation
 from hyperscore.evaluators.decompose.context import DetectionContext, cite
+from hyperscore.evaluators.decompose.detectors import _databricks
 from hyperscore.evaluators.decompose.detectors._helpers_b import (
     EXTERNAL_EVENT_TRIGGERS,
     ci_index,
@@ -144,7 +145,7 @@ def inference_logging(ctx: DetectionContext) -> list[Citation]:
                     f"serving code {mon.path} logs request data with {mon.library} ({mon.call})",
                 )
             )
-    return out
+    return out + _databricks.inference_tables(ctx)
 
 
 def _is_monitor(mon: MlMonitor, aims: frozenset[str]) -> bool:
@@ -178,7 +179,7 @@ def drift_monitoring(ctx: DetectionContext) -> list[Citation]:
                     f"{res.tool} {res.resource_type} '{res.name}' monitors the model's data",
                 )
             )
-    return out
+    return out + _databricks.quality_monitors(ctx, performance=False)
 
 
 @detects("model-performance-monitoring")
@@ -192,7 +193,7 @@ def model_performance_monitoring(ctx: DetectionContext) -> list[Citation]:
             out.append(
                 cite(res, f"{res.tool} {res.resource_type} '{res.name}' monitors model quality")
             )
-    return out
+    return out + _databricks.quality_monitors(ctx, performance=True)
 
 
 @detects("alerting")

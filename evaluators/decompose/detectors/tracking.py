@@ -11,6 +11,7 @@ import re
 
 from hyperscore.evaluators.assessment import Citation
 from hyperscore.evaluators.decompose.context import DetectionContext, cite, cite_file
+from hyperscore.evaluators.decompose.detectors import _databricks
 from hyperscore.evaluators.decompose.detectors._common import (
     ARTIFACT_FRAMEWORKS,
     calls_by_path,
@@ -362,6 +363,7 @@ def model_registry(ctx: DetectionContext) -> list[Citation]:
     for res in ctx.typed(IacResource):
         if _REGISTRY_RESOURCES.search(res.resource_type) and not res.data_source:
             out.append(cite(res, f"{res.path} provisions model registry {res.resource_type}"))
+    out += _databricks.registered_models(ctx)
     for path in ctx.paths_matching("*artifacts.yaml", "*.gto"):
         if not is_vendored(path) and path.rsplit("/", 1)[-1] in ("artifacts.yaml", ".gto"):
             out.append(cite_file(path, f"{path} is a GTO model registry file"))

@@ -10,6 +10,7 @@ modify them.
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 
 # One slot: (source, filename, tree or the SyntaxError it raised). One file at a time is parsed.
@@ -31,14 +32,61 @@ def shared_ast(source: str, filename: str = "<unknown>") -> ast.Module:
                 raise result.with_traceback(None)
             return result
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source, filename=filename)
+        tree = _parse(source, filename)
     except SyntaxError as exc:
-        _LAST[:] = [(source, filename, exc)]
-        raise
+        recovered = _recover(source, filename)
+        if recovered is None:
+            _LAST[:] = [(source, filename, exc)]
+            raise
+        tree = recovered
     _LAST[:] = [(source, filename, tree)]
     return tree
+
+
+def _parse(source: str, filename: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(source, filename=filename)
+
+
+# IPython line magics and shell escapes (``%pip install``, ``!ls``, ``%cd $dir``): not Python,
+# but everywhere in notebooks exported as ``.py`` (Databricks, Jupytext percent format).
+_MAGIC = re.compile(r"^[ \t]*[%!].*$", re.M)
+# Cell separators of notebook-style ``.py`` files: Databricks and Jupytext/VS Code percent.
+_CELL = re.compile(r"^# (?:COMMAND -{5,}|%%).*$", re.M)
+
+
+def _recover(source: str, filename: str) -> ast.Module | None:
+    """A tree for the parseable part of a notebook-style ``.py`` file, or None.
+
+    Exported notebooks (``# Databricks notebook source``, ``# %%`` cells) and rendered
+    templates are Python with islands that are not: magics, or a template branch glued to
+    code. Rather than lose every fact of the file, magics are blanked (line numbers kept)
+    and, if that is not enough, each cell is parsed on its own and the cells that parse are
+    kept, at their own line numbers. A file without cells that still fails stays unparseable.
+    Only text is parsed here; nothing is executed.
+    """
+    blanked = _MAGIC.sub("", source)
+    if blanked != source:
+        try:
+            return _parse(blanked, filename)
+        except SyntaxError:
+            pass
+    starts = [0, *(m.start() for m in _CELL.finditer(blanked))]
+    if len(starts) < 2:
+        return None
+    body: list[ast.stmt] = []
+    for begin, end in zip(starts, [*starts[1:], len(blanked)], strict=True):
+        cell = blanked[begin:end]
+        try:
+            tree = _parse(cell, filename)
+        except SyntaxError:
+            continue
+        ast.increment_lineno(tree, blanked.count("\n", 0, begin))
+        body.extend(tree.body)
+    if not body:
+        return None
+    return ast.Module(body=body, type_ignores=[])
 
 
 def _node_fields() -> dict[type, tuple[str, ...]]:

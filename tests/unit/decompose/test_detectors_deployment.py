@@ -58,6 +58,28 @@ CANARY = (
 NO_CANARY = CANARY.replace("    canaryTrafficPercent: 10\n", "")
 KUSTOMIZATION = "resources:\n  - ../../base\nnamespace: {ns}\n"
 
+BUNDLE_SERVING = (
+    "bundle:\n  name: churn\nresources:\n  model_serving_endpoints:\n    churn_endpoint:\n"
+    "      name: churn-endpoint\n      config:\n        served_entities:\n"
+    "          - {name: champion, entity_name: main.ml.churn, entity_version: '3'}\n"
+    "          - {name: challenger, entity_name: main.ml.churn, entity_version: '4'}\n"
+    "        traffic_config:\n          routes:\n"
+    "            - {served_entity_name: champion, traffic_percentage: 90}\n"
+    "            - {served_entity_name: challenger, traffic_percentage: 10}\n"
+    "        auto_capture_config: {catalog_name: main, schema_name: ml, enabled: true}\n"
+)
+BUNDLE_JOB_ONLY = (
+    "bundle:\n  name: churn\nresources:\n  jobs:\n    train:\n      name: train\n"
+    "      tasks:\n        - task_key: train\n          notebook_task: {notebook_path: train.py}\n"
+)
+BUNDLE_MONITOR = (
+    "bundle:\n  name: churn\nresources:\n  quality_monitors:\n    churn_monitor:\n"
+    "      table_name: main.ml.churn_inference\n      output_schema_name: main.ml\n"
+    "      inference_log:\n        problem_type: PROBLEM_TYPE_CLASSIFICATION\n"
+    "        prediction_col: prediction\n{label}        model_id_col: model_version\n"
+    "        timestamp_col: ts\n        granularities: [1 day]\n"
+)
+
 
 def detect(tmp_path: Path, practice: str, files: dict[str, str]) -> list[Citation]:
     for rel, text in files.items():
@@ -208,6 +230,19 @@ CASES: list[tuple[str, str, dict[str, str], bool]] = [
         "rollback-strategy",
         "deploy-without-rollback",
         {".github/workflows/cd.yml": workflow("kubectl apply -f k8s/")},
+        False,
+    ),
+    ("serving-api", "databricks-endpoint", {"databricks.yml": BUNDLE_SERVING}, True),
+    ("serving-api", "databricks-job-only", {"databricks.yml": BUNDLE_JOB_ONLY}, False),
+    ("progressive-delivery", "databricks-traffic-split", {"databricks.yml": BUNDLE_SERVING}, True),
+    (
+        "progressive-delivery",
+        "databricks-single-route",
+        {
+            "databricks.yml": BUNDLE_SERVING.replace("90}", "100}").split(
+                "            - {served_entity_name: challenger"
+            )[0]
+        },
         False,
     ),
 ]

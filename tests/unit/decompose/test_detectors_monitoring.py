@@ -76,6 +76,28 @@ RETRAIN_ON_PUSH = RETRAIN_ON_DISPATCH.replace(
     "  repository_dispatch:\n    types: [drift-detected]\n", "  push:\n"
 )
 
+BUNDLE_SERVING = (
+    "bundle:\n  name: churn\nresources:\n  model_serving_endpoints:\n    churn_endpoint:\n"
+    "      name: churn-endpoint\n      config:\n        served_entities:\n"
+    "          - {name: champion, entity_name: main.ml.churn, entity_version: '3'}\n"
+    "          - {name: challenger, entity_name: main.ml.churn, entity_version: '4'}\n"
+    "        traffic_config:\n          routes:\n"
+    "            - {served_entity_name: champion, traffic_percentage: 90}\n"
+    "            - {served_entity_name: challenger, traffic_percentage: 10}\n"
+    "        auto_capture_config: {catalog_name: main, schema_name: ml, enabled: true}\n"
+)
+BUNDLE_JOB_ONLY = (
+    "bundle:\n  name: churn\nresources:\n  jobs:\n    train:\n      name: train\n"
+    "      tasks:\n        - task_key: train\n          notebook_task: {notebook_path: train.py}\n"
+)
+BUNDLE_MONITOR = (
+    "bundle:\n  name: churn\nresources:\n  quality_monitors:\n    churn_monitor:\n"
+    "      table_name: main.ml.churn_inference\n      output_schema_name: main.ml\n"
+    "      inference_log:\n        problem_type: PROBLEM_TYPE_CLASSIFICATION\n"
+    "        prediction_col: prediction\n{label}        model_id_col: model_version\n"
+    "        timestamp_col: ts\n        granularities: [1 day]\n"
+)
+
 
 def detect(tmp_path: Path, practice: str, files: dict[str, str]) -> list[Citation]:
     for rel, text in files.items():
@@ -153,6 +175,32 @@ CASES: list[tuple[str, str, dict[str, str], bool]] = [
             "src/pkg/monitoring/drift.py": DRIFT_DISPATCH,
             ".github/workflows/retrain.yml": RETRAIN_ON_PUSH,
         },
+        False,
+    ),
+    (
+        "inference-logging",
+        "databricks-monitored-inference-log",
+        {"databricks.yml": BUNDLE_MONITOR.format(label="        label_col: label\n")},
+        True,
+    ),
+    ("inference-logging", "databricks-job-only", {"databricks.yml": BUNDLE_JOB_ONLY}, False),
+    (
+        "drift-monitoring",
+        "databricks-quality-monitor",
+        {"databricks.yml": BUNDLE_MONITOR.format(label="")},
+        True,
+    ),
+    ("drift-monitoring", "databricks-job-only", {"databricks.yml": BUNDLE_JOB_ONLY}, False),
+    (
+        "model-performance-monitoring",
+        "databricks-monitor-with-labels",
+        {"databricks.yml": BUNDLE_MONITOR.format(label="        label_col: label\n")},
+        True,
+    ),
+    (
+        "model-performance-monitoring",
+        "databricks-monitor-without-labels",
+        {"databricks.yml": BUNDLE_MONITOR.format(label="")},
         False,
     ),
 ]

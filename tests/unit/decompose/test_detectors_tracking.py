@@ -84,6 +84,14 @@ def main():
         mlflow.log_metric("auc", 0.9)
 """
 
+BUNDLE_MODEL = (
+    "bundle:\n  name: churn\nresources:\n  registered_models:\n    churn_model:\n"
+    "      name: churn\n      catalog_name: main\n      schema_name: ml\n"
+)
+BUNDLE_EXPERIMENT_ONLY = (
+    "bundle:\n  name: churn\nresources:\n  experiments:\n    churn:\n      name: /Shared/churn\n"
+)
+
 
 def detect(tmp_path: Path, practice: str, files: dict[str, str]) -> list[Citation]:
     for rel, text in files.items():
@@ -167,6 +175,13 @@ CASES: list[tuple[str, str, dict[str, str], bool]] = [
         True,
     ),
     ("experiment-lineage", "untagged-runs", {"train.py": TRAIN_MLFLOW}, False),
+    ("model-registry", "databricks-registered-model", {"databricks.yml": BUNDLE_MODEL}, True),
+    (
+        "model-registry",
+        "databricks-experiment-only",
+        {"databricks.yml": BUNDLE_EXPERIMENT_ONLY},
+        False,
+    ),
 ]
 
 

@@ -410,3 +410,10 @@ def test_alias_bomb_and_big_files_are_bounded() -> None:
     task = "        - task_key: t\n          notebook_task: {notebook_path: n.py}\n"
     jobs = "".join(f"    j{i}:\n      tasks:\n" + task for i in range(1500))
     check("resources/many.yml", "resources:\n  jobs:\n" + jobs)
+
+
+def test_inline_template_control_renders_to_nothing() -> None:
+    """``...){{else}}`` glued to code: both branches stay, the action disappears."""
+    text = render_template('    print(f"done {env}"){{else}}\ndef deploy(uri):\n    pass\n')
+    assert text == '    print(f"done {env}")\ndef deploy(uri):\n    pass\n'
+    assert render_template('name = "{{ .project_name }}"') == 'name = "tmplvar"'

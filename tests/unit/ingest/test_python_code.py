@@ -684,3 +684,38 @@ def test_mutated_sources_never_break_the_analysis(cut: int, drop: int, insert: s
 def test_valid_sample_parses() -> None:
     kinds = {item.kind for item in analyse_python("tests/test_x.py", VALID)}
     assert {"code.test", "code.seed", "code.call", "code.config", "code.test_file"} <= kinds
+
+
+class TestNotebookStyleRecovery:
+    """Exported notebooks and rendered templates: the parseable part is kept, at its lines."""
+
+    def test_magics_are_blanked_and_line_numbers_kept(self) -> None:
+        items = analyse(
+            """\
+            # Databricks notebook source
+            import os
+            %pip install -r requirements.txt
+            !nvidia-smi
+            import mlflow
+            mlflow.log_metric("rmse", 0.1)
+            """
+        )
+        found = calls(items)
+        assert "mlflow.log_metric" in found and found["mlflow.log_metric"].line == 6
+
+    def test_cells_that_parse_are_kept_when_one_does_not(self) -> None:
+        items = analyse(
+            """\
+            # Databricks notebook source
+            import mlflow
+            # COMMAND ----------
+            def broken(:
+            # COMMAND ----------
+            mlflow.log_param("alpha", 1)
+            """
+        )
+        assert calls(items)["mlflow.log_param"].line == 6
+
+    def test_a_file_without_cells_stays_unparseable(self) -> None:
+        with pytest.raises(ValueError, match="invalid Python"):
+            analyse("import os\ndef broken(:\n    pass\n")
