@@ -474,12 +474,18 @@ def parse_cloud_template(inp: ParseInput) -> Iterator[Evidence]:
 
 
 # --------------------------------------------------------------------------- CDK
+# ``Type(scope, "Id", ...)``: the scope is ``self``/``scope``/``stack``/``app`` (or
+# ``self.scope`` in construct helpers), the id a string literal, an f-string or a variable
+# (constructs built in factory functions take ``id`` as a parameter).
+_CDK_SCOPE_PY = r"(?:self\.scope|self|scope|stack|app)"
+_CDK_SCOPE_TS = r"(?:this\.scope|this|scope|stack|app)"
+_CDK_ID = r"(?:f?[\"'`]([^\"'`\n]+)[\"'`]|([A-Za-z_$][\w$]{0,100})\s*[,)])"
 _CDK_PY_RE = re.compile(
-    r"\b((?:[A-Za-z_]\w{0,100}\.){0,8}[A-Z]\w{0,100})\(\s*(?:self|scope|stack|app)\s*,\s*[\"']([^\"'\n]+)[\"']"
+    rf"\b((?:[A-Za-z_]\w{{0,100}}\.){{0,8}}[A-Z]\w{{0,100}})\(\s*{_CDK_SCOPE_PY}\s*,\s*{_CDK_ID}"
 )
 _CDK_TS_RE = re.compile(
-    r"\bnew\s+((?:[A-Za-z_$][\w$]{0,100}\.){0,8}[A-Z][\w$]{0,100})\(\s*(?:this|scope|stack|app)\s*,\s*"
-    r"[\"'`]([^\"'`\n]+)[\"'`]"
+    rf"\bnew\s+((?:[A-Za-z_$][\w$]{{0,100}}\.){{0,8}}[A-Z][\w$]{{0,100}})\(\s*{_CDK_SCOPE_TS}\s*,\s*"
+    rf"{_CDK_ID}"
 )
 _CDK_LANGUAGES = (
     ("python", "python"),
@@ -522,7 +528,7 @@ def parse_cdk_code(inp: ParseInput) -> Iterator[Evidence]:
         yield IacResource(
             path=inp.path,
             line=index.line(match.start()),
-            name=match.group(2),
+            name=match.group(2) or match.group(3),
             tool="cdk",
             resource_type=rtype,
             provider=rtype.split(".", 1)[0] if "." in rtype else None,

@@ -310,3 +310,27 @@ MLStack(app, "MLStack")
     ]
     assert found == [("s3.Bucket", "Data", 3)]
     assert list(parse_cdk_code(ParseInput("other.py", "Bucket(self, 'x')\n"))) == []
+
+
+def test_cdk_constructs_built_by_factory_functions() -> None:
+    """Helpers take the scope and id as parameters: ``Type(scope, id, ...)``, ``self.scope``."""
+    python = """\
+from aws_cdk import aws_sagemaker as sagemaker
+def create_registry(scope, id, name):
+    return sagemaker.CfnModelPackageGroup(
+        scope,
+        id,
+        model_package_group_name=name,
+    )
+class Monitor:
+    def schedule(self, id):
+        return sagemaker.CfnMonitoringSchedule(self.scope, f"{id}-schedule")
+helper(self, not_a_construct)
+"""
+    found = [
+        (r.resource_type, r.name, r.line) for r in parse_cdk_code(ParseInput("lib/ml.py", python))
+    ]
+    assert found == [
+        ("sagemaker.CfnModelPackageGroup", "id", 3),
+        ("sagemaker.CfnMonitoringSchedule", "{id}-schedule", 10),
+    ]
