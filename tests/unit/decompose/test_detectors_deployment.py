@@ -3,22 +3,14 @@ fixture projects' levels."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import pytest
-
-from hyperscore.evaluators.assessment import Citation, Dimension
-from hyperscore.evaluators.decompose.context import DetectionContext
-from hyperscore.evaluators.decompose.practices import (
-    detect_practices,
-    detectors,
-    dimension_levels,
+from hyperscore.evaluators.assessment import Dimension
+from tests.unit.decompose.harness import (
+    BUNDLE_JOB_ONLY,
+    BUNDLE_SERVING,
+    Case,
+    dimension_tests,
 )
-from hyperscore.evaluators.ingest import ingest
-from hyperscore.evaluators.ingest.formats import load_yaml
 
-ROOT = Path(__file__).resolve().parents[3]
 DIMENSION = Dimension.DEPLOYMENT
 
 
@@ -58,39 +50,8 @@ CANARY = (
 NO_CANARY = CANARY.replace("    canaryTrafficPercent: 10\n", "")
 KUSTOMIZATION = "resources:\n  - ../../base\nnamespace: {ns}\n"
 
-BUNDLE_SERVING = (
-    "bundle:\n  name: churn\nresources:\n  model_serving_endpoints:\n    churn_endpoint:\n"
-    "      name: churn-endpoint\n      config:\n        served_entities:\n"
-    "          - {name: champion, entity_name: main.ml.churn, entity_version: '3'}\n"
-    "          - {name: challenger, entity_name: main.ml.churn, entity_version: '4'}\n"
-    "        traffic_config:\n          routes:\n"
-    "            - {served_entity_name: champion, traffic_percentage: 90}\n"
-    "            - {served_entity_name: challenger, traffic_percentage: 10}\n"
-    "        auto_capture_config: {catalog_name: main, schema_name: ml, enabled: true}\n"
-)
-BUNDLE_JOB_ONLY = (
-    "bundle:\n  name: churn\nresources:\n  jobs:\n    train:\n      name: train\n"
-    "      tasks:\n        - task_key: train\n          notebook_task: {notebook_path: train.py}\n"
-)
-BUNDLE_MONITOR = (
-    "bundle:\n  name: churn\nresources:\n  quality_monitors:\n    churn_monitor:\n"
-    "      table_name: main.ml.churn_inference\n      output_schema_name: main.ml\n"
-    "      inference_log:\n        problem_type: PROBLEM_TYPE_CLASSIFICATION\n"
-    "        prediction_col: prediction\n{label}        model_id_col: model_version\n"
-    "        timestamp_col: ts\n        granularities: [1 day]\n"
-)
 
-
-def detect(tmp_path: Path, practice: str, files: dict[str, str]) -> list[Citation]:
-    for rel, text in files.items():
-        target = tmp_path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    ctx = DetectionContext(result=ingest(str(tmp_path)))
-    return detectors()[practice](ctx)
-
-
-CASES: list[tuple[str, str, dict[str, str], bool]] = [
+CASES: list[Case] = [
     (
         "inference-code",
         "predict-script",
@@ -248,39 +209,6 @@ CASES: list[tuple[str, str, dict[str, str], bool]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("practice", "files", "expected"),
-    [pytest.param(p, f, e, id=f"{p}-{name}") for p, name, f, e in CASES],
+test_detector, test_both_polarities, test_fixture_projects_levels = dimension_tests(
+    DIMENSION, CASES
 )
-def test_detector(tmp_path: Path, practice: str, files: dict[str, str], expected: bool) -> None:
-    citations = detect(tmp_path, practice, files)
-    assert bool(citations) is expected, citations
-    for citation in citations:
-        assert citation.what and citation.path
-
-
-def test_every_practice_of_the_dimension_has_both_cases() -> None:
-    from hyperscore.evaluators.catalogue import load_practices
-
-    ours = {p.id for p in load_practices().values() if p.dimension == DIMENSION}
-    positive = {p for p, _, _, e in CASES if e}
-    negative = {p for p, _, _, e in CASES if not e}
-    assert ours <= positive and ours <= negative
-
-
-@cache
-def _fixture_levels(path: str) -> dict[str, int]:
-    ctx = DetectionContext(result=ingest(str(ROOT / path)))
-    return {d.name.value: d.level for d in dimension_levels(detect_practices(ctx))}
-
-
-def test_fixture_projects_levels() -> None:
-    expected = load_yaml((ROOT / "tests/fixtures/expected.yaml").read_text(encoding="utf-8"))
-    tolerance = int(expected["tolerance"]["dimension"])
-    got = {}
-    for name, project in expected["projects"].items():
-        level = _fixture_levels(project["path"])[DIMENSION.value]
-        want = int(project["dimensions"][DIMENSION.value])
-        assert abs(level - want) <= tolerance, (name, level, want)
-        got[name] = level
-    assert got["notebook-research"] <= got["mid-level"] <= got["full-mlops"], got

@@ -3,22 +3,12 @@ the fixture projects' levels."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import pytest
-
-from hyperscore.evaluators.assessment import Citation, Dimension
-from hyperscore.evaluators.decompose.context import DetectionContext
-from hyperscore.evaluators.decompose.practices import (
-    detect_practices,
-    detectors,
-    dimension_levels,
+from hyperscore.evaluators.assessment import Dimension
+from tests.unit.decompose.harness import (
+    Case,
+    dimension_tests,
 )
-from hyperscore.evaluators.ingest import ingest
-from hyperscore.evaluators.ingest.formats import load_yaml
 
-ROOT = Path(__file__).resolve().parents[3]
 DIMENSION = Dimension.TESTING
 
 
@@ -34,16 +24,7 @@ SCHEMA = "import pandera as pa\n\n\nclass Rows(pa.DataFrameModel):\n    x: int =
 CLEANING = "import pandas as pd\n\n\ndef clean(df):\n    return df.drop_duplicates()\n"
 
 
-def detect(tmp_path: Path, practice: str, files: dict[str, str]) -> list[Citation]:
-    for rel, text in files.items():
-        target = tmp_path / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    ctx = DetectionContext(result=ingest(str(tmp_path)))
-    return detectors()[practice](ctx)
-
-
-CASES: list[tuple[str, str, dict[str, str], bool]] = [
+CASES: list[Case] = [
     ("unit-tests", "pytest-file", {"tests/test_math.py": SIMPLE_TEST}, True),
     (
         "unit-tests",
@@ -204,39 +185,6 @@ CASES: list[tuple[str, str, dict[str, str], bool]] = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("practice", "files", "expected"),
-    [pytest.param(p, f, e, id=f"{p}-{name}") for p, name, f, e in CASES],
+test_detector, test_both_polarities, test_fixture_projects_levels = dimension_tests(
+    DIMENSION, CASES
 )
-def test_detector(tmp_path: Path, practice: str, files: dict[str, str], expected: bool) -> None:
-    citations = detect(tmp_path, practice, files)
-    assert bool(citations) is expected, citations
-    for citation in citations:
-        assert citation.what and citation.path
-
-
-def test_every_practice_of_the_dimension_has_both_cases() -> None:
-    from hyperscore.evaluators.catalogue import load_practices
-
-    ours = {p.id for p in load_practices().values() if p.dimension == DIMENSION}
-    positive = {p for p, _, _, e in CASES if e}
-    negative = {p for p, _, _, e in CASES if not e}
-    assert ours <= positive and ours <= negative
-
-
-@cache
-def _fixture_levels(path: str) -> dict[str, int]:
-    ctx = DetectionContext(result=ingest(str(ROOT / path)))
-    return {d.name.value: d.level for d in dimension_levels(detect_practices(ctx))}
-
-
-def test_fixture_projects_levels() -> None:
-    expected = load_yaml((ROOT / "tests/fixtures/expected.yaml").read_text(encoding="utf-8"))
-    tolerance = int(expected["tolerance"]["dimension"])
-    got = {}
-    for name, project in expected["projects"].items():
-        level = _fixture_levels(project["path"])[DIMENSION.value]
-        want = int(project["dimensions"][DIMENSION.value])
-        assert abs(level - want) <= tolerance, (name, level, want)
-        got[name] = level
-    assert got["notebook-research"] <= got["mid-level"] <= got["full-mlops"], got
