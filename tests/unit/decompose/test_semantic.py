@@ -130,3 +130,19 @@ def test_claim_without_artefact_is_claimed_only(tmp_path: Path) -> None:
     assert drift.claims and drift.claims[0].path == "README.md"
     monitoring = next(d for d in assessment.dimension_details if d.name.value == "monitoring")
     assert monitoring.level <= 1 and "drift-monitoring" in monitoring.claimed_only
+
+
+def test_bundled_claim_vectors_are_current() -> None:
+    """The shipped vectors cover exactly the catalogue's claim sentences and equal a fresh
+    encoding; after editing claims run `make claim-vectors`."""
+    from hyperscore.evaluators.decompose.encoder import bundled_vectors, content_key
+    from hyperscore.evaluators.decompose.semantic import claim_sentences
+
+    shipped = bundled_vectors()
+    texts = sorted({text for _, text in claim_sentences()})
+    wanted = {content_key(text) for text in texts}
+    assert set(shipped) == wanted, "bundled claim vectors are stale: run `make claim-vectors`"
+    sample = texts[:: max(1, len(texts) // 4)]
+    fresh = Encoder(use_cache=False).encode(sample)
+    for text, vector in zip(sample, fresh, strict=True):
+        assert float(np.dot(shipped[content_key(text)], vector)) > 0.999, text

@@ -24,7 +24,7 @@ from hyperscore.evaluators.ingest.parsers.pipeline_dvc import (
 from hyperscore.evaluators.ingest.registry import ParseInput, parsers_for
 from hyperscore.evaluators.model import Evidence, Link
 
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "full-mlops"
+FIXTURE = Path(__file__).resolve().parents[3] / "tests" / "fixtures" / "full-mlops"
 
 DVC_YAML = """\
 vars:
@@ -362,7 +362,6 @@ def test_registry_routes_dvc_files() -> None:
     assert "pipeline-dvc-config" not in {p.name for p in parsers_for("config")}
 
 
-@pytest.mark.skipif(not FIXTURE.is_dir(), reason="fixture project not present")
 def test_fixture_project_dvc_pipeline_and_lock_agree() -> None:
     yaml_items = run_yaml((FIXTURE / "dvc.yaml").read_text(), "dvc.yaml")
     lock_items = list(parse_dvc_lock(ParseInput("dvc.lock", (FIXTURE / "dvc.lock").read_text())))
