@@ -116,22 +116,19 @@ class Unparseable(Evidence):
     reason: str
 
 
+#: Why a file was not read (``Omitted.reason``); the sources module builds them with it.
+OmitReason = Literal[
+    "too-large", "binary", "missing-blob", "symlink-escape", "symlink-loop",
+    "special-file", "unreadable", "file-limit", "archive-member",
+]  # fmt: skip
+
+
 class Omitted(Evidence):
     """A file deliberately not read: too large, binary, a missing blob, a symlink out of root."""
 
     kind: Literal["omitted"] = "omitted"
     modality: Modality = Modality.FILES
-    reason: Literal[
-        "too-large",
-        "binary",
-        "missing-blob",
-        "symlink-escape",
-        "symlink-loop",
-        "special-file",
-        "unreadable",
-        "file-limit",
-        "archive-member",
-    ]
+    reason: OmitReason
     detail: str = ""
     size: int | None = None
 

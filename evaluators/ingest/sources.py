@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from hyperscore.evaluators.ingest.source import Limits, SourceError, SourceFile, SourceTree
-from hyperscore.evaluators.model import Omitted, SourceInfo
+from hyperscore.evaluators.model import OmitReason, Omitted, SourceInfo
 
 __all__ = [
     "DirectorySource",
@@ -33,12 +33,6 @@ __all__ = [
     "redact_text",
     "redact_url",
 ]
-
-# Mirrors ``Omitted.reason`` in model.py (kept literal so mypy checks every call site).
-OmitReason = Literal[
-    "too-large", "binary", "missing-blob", "symlink-escape", "symlink-loop",
-    "special-file", "unreadable", "file-limit", "archive-member",
-]  # fmt: skip
 
 # Tool, cache and VCS directories: never project material, often huge. `.github`, `.circleci`,
 # `.dvc/config` and friends are kept on purpose: they are exactly what the parsers look for.
