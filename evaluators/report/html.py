@@ -1,5 +1,7 @@
 """One self-contained HTML page: score gauge, radar chart, level ladder, cards and tables.
 
+The fusion (Shapley waterfall), stage and roadmap sections come from :mod:`html_sections`.
+
 No JavaScript, no network: CSS is inlined from ``templates/report.css`` and the pictures are
 SVG generated here. The Content-Security-Policy meta tag (``default-src 'none'``) forbids
 scripts and remote loads outright, and every project-derived string passes through
@@ -11,7 +13,6 @@ from __future__ import annotations
 import math
 import re
 from functools import cache
-from html import escape
 from importlib import resources
 from string import Template
 
@@ -38,15 +39,18 @@ from hyperscore.evaluators.report import (
     sorted_findings,
     text_blocks,
 )
+from hyperscore.evaluators.report.html_sections import (
+    esc,
+    fusion_html,
+    roadmap_html,
+    score_caption,
+    stages_html,
+)
 
 MAX_FINDINGS = 500
 MAX_CITATIONS = 3
 _PACKAGE = "hyperscore.evaluators.report"
 _INLINE_CODE = re.compile(r"`([^`]+)`")
-
-
-def esc(value: object) -> str:
-    return escape(str(value), quote=True)
 
 
 @cache
@@ -340,6 +344,7 @@ def _gauge_card(assessment: Assessment) -> str:
     )
     return (
         gauge_svg(assessment.score, assessment.level)
+        + score_caption(assessment)
         + f'<div class="caption">level {assessment.level}: '
         f"{esc(level_name(assessment.level))}</div>"
         + f'<div class="counts"><div class="small"><span>findings</span><span>'
@@ -364,6 +369,9 @@ def render_html(assessment: Assessment) -> str:
         "gauge": _gauge_card(assessment),
         "radar": radar_svg(assessment.dimensions),
         "ladder": ladder_html(assessment.level),
+        "fusion": fusion_html(assessment),
+        "stages": stages_html(assessment),
+        "roadmap": roadmap_html(assessment),
         "next_steps": next_steps_html(assessment),
         "claimed": claimed_html(assessment),
         "dimension_cards": dimension_cards_html(assessment),

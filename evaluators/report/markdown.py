@@ -1,7 +1,9 @@
 """A compact Markdown report for a pull-request comment (GitHub-flavoured).
 
-Headline, a dimension table with text level bars (``██░░``), the top findings with file:line
-links, next steps, claimed-only practices, and the full practice list folded in ``<details>``.
+Headline, a dimension table with text level bars (``██░░``), the score fusion (components
+table, Shapley values), the stages (failing checks in full, the rest counted), the top findings
+with file:line links, the roadmap, next steps, claimed-only practices, and the full practice
+list folded in ``<details>``.
 Every project-derived string goes through :func:`md_escape`: markup, links, images, HTML and
 @-mentions in file names or messages render as literal text, never as Markdown.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from hyperscore.evaluators.assessment import Assessment, Finding, PracticeState
+from hyperscore.evaluators.assessment import Assessment, Check, Finding, PracticeState, StageResult
 from hyperscore.evaluators.model import SourceInfo
 from hyperscore.evaluators.report import (
     SEVERITY_ORDER,
@@ -25,6 +27,7 @@ from hyperscore.evaluators.report import (
     sorted_findings,
     text_blocks,
 )
+from hyperscore.evaluators.report import sections as sec
 
 MAX_FINDINGS = 20
 MESSAGE_LIMIT = 200
@@ -88,10 +91,16 @@ def _headline(assessment: Assessment) -> list[str]:
     found = ", ".join(f"{counts[s]} {s.value}" for s in SEVERITY_ORDER if counts[s]) or "none"
     present = sum(1 for p in assessment.practices if p.state == PracticeState.PRESENT)
     claimed = len(claimed_only(assessment))
+    fused = (
+        [f"**{md_escape(sec.fusion_headline(assessment))}**", ""]
+        if assessment.fusion is not None or assessment.hyper_score is not None
+        else []
+    )
     return [
         f"## HyperScore: {assessment.score:.1f}/100 · level {assessment.level} "
         f"({level_name(assessment.level)})",
         "",
+        *fused,
         f"{md_escape(source.location)}{rev} · findings: {found} · practices: {present} of "
         f"{len(assessment.practices)} present" + (f", {claimed} claimed only" if claimed else ""),
         "",
@@ -134,6 +143,90 @@ def _findings(assessment: Assessment, link_base: str | None) -> list[str]:
             f"... and {len(findings) - len(shown)} more: run `hyperscore assess "
             "--format html` (or `sarif` for code scanning) for all of them.",
         ]
+    return [*out, ""]
+
+
+def _fusion(assessment: Assessment) -> list[str]:
+    fusion = assessment.fusion
+    if fusion is None:
+        return []
+    low = " (**low confidence**)" if sec.low_confidence(assessment) else ""
+    out = [f"### Score fusion{low}", "", md_escape(" · ".join(sec.fusion_facts(assessment))), ""]
+    if assessment.components:
+        out += [
+            "| " + " | ".join(h.capitalize() for h in sec.COMPONENT_HEADER) + " |",
+            "|---|---:|---:|---:|---:|---|",
+        ]
+        out += [
+            "| " + " | ".join(md_escape(c) for c in sec.component_cells(comp)) + " |"
+            for comp in sec.ordered_components(assessment)
+        ]
+        out.append("")
+    if fusion.note:
+        out += [md_escape(fusion.note), ""]
+    return out
+
+
+def _check_item(check: Check) -> str:
+    where = f" ({md_escape(sec.check_location(check))})" if check.evidence else ""
+    line = f"- **{check.result}** {md_escape(check.statement, MESSAGE_LIMIT)}{where}"
+    if sec.is_run(check):
+        line += f": {md_escape(', '.join(sec.run_facts(check)))}"
+    if check.counterexample:
+        line += f"<br>counterexample: {md_escape(check.counterexample, 400)}"
+    return line
+
+
+def _stage(stage: StageResult) -> list[str]:
+    seconds = sec.seconds_text(stage)
+    out = [
+        f"#### {md_escape(stage.stage)}: {md_escape(stage.status)}, score "
+        f"{sec.score_text(stage)}" + (f" ({seconds})" if seconds else ""),
+        "",
+    ]
+    if stage.summary:
+        out += [md_escape(stage.summary, 300), ""]
+    details = sec.key_details(stage)
+    if details:
+        out += ["; ".join(f"{md_escape(k)}: {md_escape(v)}" for k, v in details), ""]
+    problems = sec.problem_checks(stage)
+    out += [_check_item(c) for c in problems[: sec.MAX_PROBLEMS]]
+    more = sec.more_text(stage, min(len(problems), sec.MAX_PROBLEMS))
+    if more:
+        out.append(f"- {more}")
+    runs = [c for c in stage.checks if sec.is_run(c) and c not in problems]
+    out += [
+        f"- {check.result}: {md_escape(sec.run_label(check), 120)}: "
+        f"{md_escape(', '.join(sec.run_facts(check)))}"
+        for check in runs
+    ]
+    counts = sec.result_counts(stage)
+    if counts:
+        out += [f"- checks: {sec.counts_text(counts)}", ""]
+    return out
+
+
+def _stages(assessment: Assessment) -> list[str]:
+    stages = sec.ordered_stages(assessment)
+    if not stages:
+        return []
+    out = ["### Stages", ""]
+    for stage in stages:
+        out += _stage(stage)
+    return out
+
+
+def _roadmap(assessment: Assessment) -> list[str]:
+    items = sec.roadmap(assessment)
+    if not items:
+        return []
+    total = len(assessment.roadmap)
+    more = f" (top {len(items)} of {total})" if total > len(items) else ""
+    out = [f"### Roadmap{more}", ""]
+    out += [
+        f"{i}. {md_escape(sec.roadmap_line(item))} ({code(item.practice)}, effort {item.effort})"
+        for i, item in enumerate(items, 1)
+    ]
     return [*out, ""]
 
 
@@ -224,7 +317,10 @@ def render_markdown(assessment: Assessment, *, link_base: str | None = None) -> 
     lines = [
         *_headline(assessment),
         *_dimensions(assessment),
+        *_fusion(assessment),
+        *_stages(assessment),
         *_findings(assessment, base),
+        *_roadmap(assessment),
         *_next_steps(assessment),
         *_claimed(assessment),
         *_practices(assessment),

@@ -6,6 +6,12 @@ not registered. Severity maps to SARIF ``level`` (critical/high -> error, medium
 low -> note) and to GitHub's ``security-severity`` (9.0/7.0/5.0/3.0). Locations are relative
 to ``%SRCROOT%``; ``partialFingerprints`` is a stable hash of rule, path, line and message, so
 code scanning tracks an alert across runs.
+
+Stage checks become results too (:func:`stage_results`): each refuted logic obligation (rule
+``logic/<kind>``, one per obligation kind, at the check's first evidence citation, the
+counterexample in the message) and each failed sandbox run (rule ``sandbox/<kind>``). They carry
+no ``security-severity``: an inconsistency or a red test run is not a vulnerability, and code
+scanning files rules with that property under security.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ import logging
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from hyperscore.evaluators.assessment import Assessment, Finding, Severity
-from hyperscore.evaluators.report import INFORMATION_URI, sorted_findings, text_blocks
+from hyperscore.evaluators.assessment import Assessment, Check, Finding, Severity
+from hyperscore.evaluators.report import INFORMATION_URI, sections, sorted_findings, text_blocks
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +153,123 @@ def _result(finding: Finding, index: int) -> dict[str, Any]:
     }
 
 
+# Which checks of which stage become results, and at what level.
+STAGE_RESULTS: dict[str, tuple[frozenset[str], str]] = {
+    "logic": (frozenset({"refuted"}), "warning"),
+    "sandbox": (frozenset({"failed", "error"}), "error"),
+}
+STAGE_HELP = {
+    "logic": "A proof obligation derived from the project's files was refuted by z3: the "
+    "files contradict each other. The message gives the counterexample; docs/logic.md lists "
+    "every obligation kind.",
+    "sandbox": "One of the project's own test commands failed when HyperScore ran it in an "
+    "isolated sandbox. The message gives the exit status and the test counts.",
+}
+
+
+def stage_rule_id(stage: str, kind: str) -> str:
+    """``logic/dag.acyclic``, ``sandbox/pytest`` (a check kind already starts with its stage)."""
+    return f"{stage}/{kind.removeprefix(stage + '.')}"
+
+
+def _stage_descriptor(stage: str, kind: str, level: str) -> dict[str, Any]:
+    rule_id = stage_rule_id(stage, kind)
+    title = (
+        f"Logic obligation {kind} refuted" if stage == "logic" else f"Sandboxed run {kind} failed"
+    )
+    return {
+        "id": rule_id,
+        "name": rule_name(rule_id.replace("/", "-").replace(".", "-")),
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": STAGE_HELP[stage]},
+        "help": {"text": STAGE_HELP[stage], "markdown": f"**{title}**\n\n{STAGE_HELP[stage]}\n"},
+        "helpUri": f"{INFORMATION_URI}#stages",
+        "defaultConfiguration": {"level": level},
+        "properties": {"tags": ["mlops", stage], "problem.severity": level},
+    }
+
+
+def _stage_message(stage: str, check: Check) -> str:
+    text = " ".join(check.statement.split())
+    if stage == "logic":
+        text = f"Refuted: {text}"
+    elif sections.is_run(check):
+        text = f"Failed: {text} ({', '.join(sections.run_facts(check))})"
+    if check.counterexample:
+        text += f". Counterexample: {' '.join(check.counterexample.split())}"
+    return text
+
+
+def _stage_result(stage: str, check: Check, level: str, index: int) -> dict[str, Any]:
+    rule_id = stage_rule_id(stage, check.kind)
+    message = _stage_message(stage, check)
+    result: dict[str, Any] = {
+        "ruleId": rule_id,
+        "ruleIndex": index,
+        "level": level,
+        "message": {"text": message},
+    }
+    cite = next((c for c in check.evidence if c.path), None)
+    if cite is not None:
+        physical: dict[str, Any] = {
+            "artifactLocation": {"uri": artifact_uri(cite.path), "uriBaseId": SRCROOT}
+        }
+        if cite.line is not None and cite.line >= 1:
+            physical["region"] = {"startLine": cite.line}
+        result["locations"] = [{"physicalLocation": physical}]
+    key = "\x1f".join(
+        [rule_id, check.id, cite.location if cite else "", check.counterexample or ""]
+    )
+    result["partialFingerprints"] = {
+        FINGERPRINT_KEY: hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    }
+    result["properties"] = {"stage": stage, "check": check.id, "result": check.result}
+    return result
+
+
+def stage_results(
+    assessment: Assessment, descriptors: list[dict[str, Any]], index: dict[str, int]
+) -> list[dict[str, Any]]:
+    """Results for refuted obligations and failed sandbox runs; adds their rules in place.
+
+    Every logic obligation kind the stage checked gets a rule (so a rule exists before it
+    ever fires); a sandbox rule is added when a run of that kind fails.
+    """
+    results: list[dict[str, Any]] = []
+    for stage, (bad, level) in STAGE_RESULTS.items():
+        result = assessment.stages.get(stage)
+        if result is None:
+            continue
+        kinds = [c.kind for c in result.checks if stage == "logic" or c.result in bad]
+        for kind in sorted(set(kinds)):
+            rule_id = stage_rule_id(stage, kind)
+            if rule_id not in index:
+                index[rule_id] = len(descriptors)
+                descriptors.append(_stage_descriptor(stage, kind, level))
+        for check in result.checks:
+            if check.result in bad:
+                rule_id = stage_rule_id(stage, check.kind)
+                results.append(_stage_result(stage, check, level, index[rule_id]))
+    return results
+
+
+def _run_properties(assessment: Assessment) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "score": assessment.score,
+        "level": assessment.level,
+        "dimensions": dict(assessment.dimensions),
+    }
+    if assessment.hyper_score is not None:
+        props["hyperScore"] = assessment.hyper_score
+    if assessment.score_interval is not None:
+        props["scoreInterval"] = list(assessment.score_interval)
+    if assessment.stages:
+        props["stages"] = {
+            name: {"status": s.status, "score": s.score} for name, s in assessment.stages.items()
+        }
+    return props
+
+
 def build_sarif(
     assessment: Assessment, rules: list[dict[str, Any]] | None = None
 ) -> dict[str, Any]:
@@ -167,6 +290,8 @@ def build_sarif(
                     tags=finding.tags,
                 )
             )
+    results = [_result(f, index[f.rule_id]) for f in findings]
+    results += stage_results(assessment, descriptors, index)
     source = assessment.source
     run: dict[str, Any] = {
         "tool": {
@@ -182,13 +307,9 @@ def build_sarif(
         "originalUriBaseIds": {
             SRCROOT: {"description": {"text": "The root of the assessed project."}}
         },
-        "results": [_result(f, index[f.rule_id]) for f in findings],
+        "results": results,
         "columnKind": "unicodeCodePoints",
-        "properties": {
-            "score": assessment.score,
-            "level": assessment.level,
-            "dimensions": dict(assessment.dimensions),
-        },
+        "properties": _run_properties(assessment),
     }
     url = urlsplit(source.location)
     if source.revision and url.scheme in ("https", "http") and not url.username:

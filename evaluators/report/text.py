@@ -1,4 +1,4 @@
-"""The terminal report (rich): headline, dimensions, findings, next steps, claimed-only practices.
+"""The terminal report (rich): headline, dimensions, fusion, stages, findings, roadmap, next steps.
 
 Colour is the caller's decision (``color=True`` only for a TTY without ``NO_COLOR``); without it
 the output is plain text with no escape sequences, fit for logs and pipes. Project-derived
@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hyperscore.evaluators.assessment import Assessment, Finding, Severity
+from hyperscore.evaluators.assessment import Assessment, Check, Finding, Severity, StageResult
 from hyperscore.evaluators.report import (
     SEVERITY_ORDER,
     claimed_only,
@@ -28,6 +28,7 @@ from hyperscore.evaluators.report import (
     sorted_findings,
     text_blocks,
 )
+from hyperscore.evaluators.report import sections as sec
 
 MAX_FINDINGS = 15
 SEVERITY_STYLE = {
@@ -50,6 +51,8 @@ def _headline(assessment: Assessment) -> Text:
         f"{assessment.level} ({level_name(assessment.level)})",
         style=LEVEL_STYLE.get(assessment.level, ""),
     )
+    if assessment.fusion is not None or assessment.hyper_score is not None:
+        line.append("\n" + sec.fusion_headline(assessment))
     line.append(f"\n{source.location}{rev}", style="dim")
     return line
 
@@ -117,6 +120,90 @@ def _findings(console: Console, assessment: Assessment, limit: int) -> None:
             fix = Text(f"    {rule_id}: ", style="dim")
             fix.append(first_paragraph(finding.remediation, 200))
             console.print(fix)
+
+
+def _fusion(console: Console, assessment: Assessment) -> None:
+    fusion = assessment.fusion
+    if fusion is None:
+        return
+    title = "Score fusion" + ("  (LOW CONFIDENCE)" if sec.low_confidence(assessment) else "")
+    console.print(Text(f"\n{title}", style="bold"))
+    console.print(Text("  " + sec.fusion_headline(assessment)))
+    console.print(Text("  " + " · ".join(sec.fusion_facts(assessment)), style="dim"))
+    if assessment.components:
+        table = Table(expand=False, show_lines=False, box=None, padding=(0, 2, 0, 2))
+        for i, head in enumerate(sec.COMPONENT_HEADER):
+            table.add_column(head, justify="right" if 0 < i < 5 else "left", overflow="fold")
+        for comp in sec.ordered_components(assessment):
+            table.add_row(*(Text(cell) for cell in sec.component_cells(comp)))
+        console.print(table)
+    if fusion.note:
+        console.print(Text(f"  {one_line(fusion.note)}", style="yellow"))
+
+
+def _check_lines(check: Check) -> list[Text]:
+    head = Text(f"    {check.result.upper()} ", style="bold red")
+    head.append(one_line(check.statement, 200))
+    where = sec.check_location(check)
+    if where:
+        head.append(f"  {where}", style="dim")
+    lines = [head]
+    if sec.is_run(check):
+        lines.append(Text("      " + ", ".join(sec.run_facts(check))))
+    if check.counterexample:
+        lines.append(Text(f"      counterexample: {one_line(check.counterexample, 400)}"))
+    return lines
+
+
+def _stage(console: Console, stage: StageResult) -> None:
+    head = Text(f"  {stage.stage}", style="bold")
+    head.append(f"  {stage.status}  score {sec.score_text(stage)}")
+    seconds = sec.seconds_text(stage)
+    if seconds:
+        head.append(f"  {seconds}", style="dim")
+    console.print(head)
+    if stage.summary:
+        console.print(Text(f"    {one_line(stage.summary, 300)}", style="dim"))
+    details = sec.key_details(stage)
+    if details:
+        console.print(Text("    " + "; ".join(f"{k}: {v}" for k, v in details), style="dim"))
+    problems = sec.problem_checks(stage)[: sec.MAX_PROBLEMS]
+    for check in problems:
+        for line in _check_lines(check):
+            console.print(line, overflow="fold")
+    more = sec.more_text(stage, len(problems))
+    if more:
+        console.print(Text(f"    {more}", style="dim"))
+    runs = [c for c in stage.checks if sec.is_run(c) and c.result not in sec.PROBLEM_RESULTS]
+    for check in runs:
+        facts = ", ".join(sec.run_facts(check))
+        run = f"    {check.result}: {one_line(sec.run_label(check), 120)}: {facts}"
+        console.print(Text(run, style="dim"), overflow="fold")
+    counts = sec.result_counts(stage)
+    if counts:
+        console.print(Text(f"    checks: {sec.counts_text(counts)}", style="dim"))
+
+
+def _stages(console: Console, assessment: Assessment) -> None:
+    stages = sec.ordered_stages(assessment)
+    if not stages:
+        return
+    console.print(Text("\nStages", style="bold"))
+    for stage in stages:
+        _stage(console, stage)
+
+
+def _roadmap(console: Console, assessment: Assessment) -> None:
+    items = sec.roadmap(assessment)
+    if not items:
+        return
+    total = len(assessment.roadmap)
+    more = f", top {len(items)} of {total}" if total > len(items) else ""
+    console.print(Text(f"\nRoadmap (forecast gain{more})", style="bold"))
+    for item in items:
+        line = Text(f"  - {sec.roadmap_line(item)}")
+        line.append(f" [{item.practice}] effort {item.effort}", style="dim")
+        console.print(line)
 
 
 def _next_steps(console: Console, assessment: Assessment) -> None:
@@ -203,7 +290,10 @@ def render_text(
     console.print(_headline(assessment))
     console.print()
     console.print(_dimension_table(assessment))
+    _fusion(console, assessment)
+    _stages(console, assessment)
     _findings(console, assessment, max_findings)
+    _roadmap(console, assessment)
     _next_steps(console, assessment)
     _claimed(console, assessment)
     stats = assessment.stats

@@ -6,7 +6,8 @@ discharged one by one with z3, each with its own timeout:
 * ``dag.*`` -- pipeline and CI graphs are acyclic, stage inputs are produced upstream or
   present, every path from a trigger to a deploy/register step passes a gate first;
 * ``versions.*`` -- Python versions and package constraints are jointly satisfiable;
-* ``refs.*`` -- doc links, scripts and build targets CI runs, DVC params, local actions exist;
+* ``refs.*`` -- doc links, scripts and build targets CI runs, DVC params, local actions, the
+  jobs CI ``needs`` and the Dockerfiles of locally built images exist;
 * ``config.keys`` -- config keys read by code exist in the file they are read from;
 * ``claims.backed`` -- what the documentation claims is backed by an artefact.
 

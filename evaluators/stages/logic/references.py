@@ -6,6 +6,10 @@
   targets were parsed at all (no ``build.target`` evidence and a Makefile present: unknown).
 * ``refs.params``: every ``reads-param`` edge (DVC ``params:``) names a key of its params file.
 * ``refs.local-actions``: every local action / reusable workflow (``uses: ./...``) exists.
+* ``refs.ci-needs``: every job a CI job ``needs`` is defined in the same CI file -- unknown when
+  the file ``include``s others (the job may live there).
+* ``refs.images``: every image built locally (``docker build``, a compose ``build:``) has its
+  Dockerfile, and so its build context, in the project.
 
 All are membership facts (``exists(x)`` with the file set as axioms), one obligation per
 referencing file, so the counterexample lists every dangling reference of that file.
@@ -175,5 +179,92 @@ def local_actions(ctx: DetectionContext) -> list[Obligation]:
     ]
 
 
+def ci_needs(ctx: DetectionContext) -> list[Obligation]:
+    """A ``needs`` naming no job of its file: the CI system rejects the whole file."""
+    defined: dict[str, set[str]] = defaultdict(set)
+    jobs = ctx.kind("ci.job")
+    for job in jobs:
+        defined[job.path].add(str(getattr(job, "job_id", job.name)))
+    includes = {
+        p.path
+        for p in ctx.kind("ci.pipeline")
+        if getattr(p, "includes", ()) or getattr(p, "fragment", False)
+    }
+    per_file: dict[str, list[Fact]] = defaultdict(list)
+    for job in jobs:
+        job_id = str(getattr(job, "job_id", job.name))
+        for need in getattr(job, "needs", ()):
+            per_file[job.path].append(
+                Fact(
+                    f"{job_id} needs {need}",
+                    need in defined[job.path],
+                    cite(job, f"job {job_id} needs {need}"),
+                    "no such job in this file",
+                )
+            )
+    out = []
+    for path, facts in sorted(per_file.items()):
+        statement = f"every job that a job of {path} needs is defined in {path}"
+        if path in includes and not all(f.holds for f in facts):
+            out.append(
+                Obligation(
+                    id=f"refs.ci-needs:{path}",
+                    kind="refs.ci-needs",
+                    statement=statement,
+                    evidence=[f.cite for f in facts if f.cite is not None and not f.holds],
+                    why_unknown="the file includes others, which may define: "
+                    + ", ".join(f.label for f in facts if not f.holds),
+                )
+            )
+        else:
+            out.append(
+                membership(
+                    f"refs.ci-needs:{path}",
+                    "refs.ci-needs",
+                    statement,
+                    facts,
+                    missing_word="undefined job",
+                )
+            )
+    return out
+
+
+def images(ctx: DetectionContext) -> list[Obligation]:
+    """Every ``builds -> file:<Dockerfile>`` link (CI ``docker build``, compose ``build:``)."""
+    per_file: dict[str, list[Fact]] = defaultdict(list)
+    seen: set[tuple[str, str]] = set()
+    for item, dst in _links(ctx, "builds"):
+        dockerfile = dst.removeprefix("file:")
+        if not dst.startswith("file:") or (item.path, dockerfile) in seen:
+            continue
+        seen.add((item.path, dockerfile))
+        context = dockerfile.rpartition("/")[0]
+        note = (
+            f"build context {context}/ missing"
+            if context and not _exists(ctx, context)
+            else "no such Dockerfile"
+        )
+        per_file[item.path].append(
+            Fact(dockerfile, dockerfile in ctx.files, cite(item, f"builds {dockerfile}"), note)
+        )
+    return [
+        membership(
+            f"refs.images:{path}",
+            "refs.images",
+            f"every image that {path} builds locally has its Dockerfile and build context",
+            facts,
+            missing_word="unbuildable image",
+        )
+        for path, facts in sorted(per_file.items())
+    ]
+
+
 def obligations(ctx: DetectionContext) -> list[Obligation]:
-    return doc_links(ctx) + ci_runs(ctx) + params(ctx) + local_actions(ctx)
+    return (
+        doc_links(ctx)
+        + ci_runs(ctx)
+        + params(ctx)
+        + local_actions(ctx)
+        + ci_needs(ctx)
+        + images(ctx)
+    )

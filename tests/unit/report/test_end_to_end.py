@@ -60,7 +60,13 @@ def test_sarif_validates(reports: dict[str, str], assessed: tuple[Assessment, An
     doc = json.loads(reports["sarif"])
     errors = list(jsonschema.Draft4Validator(schema).iter_errors(doc))
     assert not errors, [e.message for e in errors[:5]]
-    assert len(doc["runs"][0]["results"]) == len(assessed[0].findings)
+    stage_failures = [
+        c
+        for name, bad in (("logic", {"refuted"}), ("sandbox", {"failed", "error"}))
+        for c in (assessed[0].stages[name].checks if name in assessed[0].stages else [])
+        if c.result in bad
+    ]
+    assert len(doc["runs"][0]["results"]) == len(assessed[0].findings) + len(stage_failures)
 
 
 def test_human_formats_show_the_score(
@@ -73,3 +79,22 @@ def test_human_formats_show_the_score(
     html = reports["html"]
     assert html.count('class="card dim"') == 8
     assert "<script" not in html
+
+
+def test_human_formats_show_every_stage(
+    reports: dict[str, str], assessed: tuple[Assessment, Any]
+) -> None:
+    assessment, _ = assessed
+    logic = assessment.stages["logic"]
+    proved = sum(c.result == "proved" for c in logic.checks)
+    assert proved > 0
+    for fmt in ("text", "markdown", "html"):
+        out = reports[fmt]
+        assert "Stages" in out
+        for name, stage in assessment.stages.items():
+            assert f"{name}" in out and stage.status in out
+        assert f"{proved} proved" in out, fmt
+    if assessment.fusion is not None:
+        assert reports["html"].count('<rect class="bar"') == sum(
+            c.status == "used" and c.shapley is not None for c in assessment.components.values()
+        )

@@ -12,10 +12,11 @@ import pytest
 
 from hyperscore.evaluators.stages.sandbox.limits import MiB, SandboxLimits
 from hyperscore.evaluators.stages.sandbox.local import LocalSandbox, SandboxUnavailable
+from tests.unit.stages.test_sandbox_stage import sandbox_required
 
 LIMITS = SandboxLimits(cpu_seconds=2, wall_seconds=20, memory_bytes=512 * MiB, max_processes=32)
 _BOX = LocalSandbox(LIMITS)
-pytestmark = pytest.mark.skipif(_BOX.problem() is not None, reason=str(_BOX.problem()))
+pytestmark = sandbox_required(_BOX)
 
 
 @pytest.fixture
