@@ -1,9 +1,9 @@
-"""The generated CRDs, the Helm chart and the plain install against a real API server.
+"""The generated CRDs and the examples against a real API server.
 
 What only a real kube-apiserver can tell: that the schemas are structural (it refuses the CRD
-otherwise), that the CEL rules compile and reject what they should with our message, that the
-printer columns and the status subresource work, and that the chart's RBAC grants exactly what
-the operator needs (``kubectl auth can-i`` as its ServiceAccount).
+otherwise), that the CEL rules compile and reject what they should with our message, and that
+the printer columns and the status subresource work. The Helm chart, its RBAC and the plain
+install are tested in test_chart.py.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +32,7 @@ pytestmark = pytest.mark.cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 CRDS = ROOT / "crds"
-CHART = ROOT / "charts" / "hyperscore"
 EXAMPLES = ROOT / "manifests" / "examples"
-INSTALL = ROOT / "manifests" / "install"
-HELM_LABELS = ("helm.sh/chart", "app.kubernetes.io/managed-by")
 
 
 @pytest.fixture(scope="module")
@@ -256,173 +252,3 @@ def test_policy_matrix_must_be_square(crds: ControlPlane, namespace: str) -> Non
     }
     result = apply(crds, namespace, yaml.safe_dump(body))
     assert result.returncode != 0 and AHP_MESSAGE in result.stderr
-
-
-# --------------------------------------------------------------------------- chart and install
-
-
-class Helm:
-    """The helm binary with its own cache/config/data homes (never the user's)."""
-
-    def __init__(self, binary: Path, env: dict[str, str]) -> None:
-        self.binary, self.env = binary, env
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [str(self.binary), *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert not check or done.returncode == 0, done.stderr
-        return done
-
-    def __call__(self, *args: str) -> str:
-        return self.run(*args).stdout
-
-
-@pytest.fixture(scope="module")
-def run_helm(
-    control_plane: ControlPlane, helm: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Helm:
-    home = tmp_path_factory.mktemp("helm")
-    homes = {f"HELM_{k}_HOME": str(home / k.lower()) for k in ("CACHE", "CONFIG", "DATA")}
-    return Helm(helm, control_plane.env(homes))
-
-
-def docs_of(text: str) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(text) if d]
-
-
-def test_chart_lints_renders_and_applies(
-    crds: ControlPlane, namespace: str, run_helm: Helm
-) -> None:
-    assert "0 chart(s) failed" in run_helm("lint", str(CHART), "--strict")
-    rendered = run_helm("template", "hs", str(CHART), "--namespace", namespace)
-    kinds = sorted(d["kind"] for d in docs_of(rendered))
-    assert kinds == ["ClusterRole", "ClusterRoleBinding", "Deployment", "Service", "ServiceAccount"]
-    crds.kubectl("apply", "--dry-run=server", "-n", namespace, "-f", "-", input=rendered)
-    monitored = run_helm(
-        "template",
-        "hs",
-        str(CHART),
-        "--namespace",
-        namespace,
-        "--set",
-        "serviceMonitor.enabled=true",
-        "--set",
-        "serviceMonitor.labels.release=prom",
-    )
-    (monitor,) = [d for d in docs_of(monitored) if d["kind"] == "ServiceMonitor"]
-    assert monitor["metadata"]["labels"]["release"] == "prom"
-    deployment = next(d for d in docs_of(rendered) if d["kind"] == "Deployment")
-    pod = deployment["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    assert (
-        deployment["spec"]["replicas"] == 1 and deployment["spec"]["strategy"]["type"] == "Recreate"
-    )
-    assert pod["securityContext"]["runAsNonRoot"] is True
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert container["args"][:2] == ["operator", "run"]
-    assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
-
-
-def test_values_schema_rejects_bad_values(run_helm: Helm) -> None:
-    done = run_helm.run("template", "hs", str(CHART), "--set", "logLevel=loud", check=False)
-    assert done.returncode != 0 and "logLevel" in done.stderr
-    done = run_helm.run("template", "hs", str(CHART), "--set", "image.digest=sha256:x", check=False)
-    assert done.returncode != 0 and "digest" in done.stderr
-
-
-def can_i(cp: ControlPlane, namespace: str, sa: str, verb: str, resource: str) -> bool:
-    result = cp.kubectl(
-        "auth",
-        "can-i",
-        verb,
-        resource,
-        "-n",
-        namespace,
-        f"--as=system:serviceaccount:{namespace}:{sa}",
-        check=False,
-    )
-    return result.stdout.strip() == "yes"
-
-
-def test_chart_rbac_is_least_privilege(crds: ControlPlane, namespace: str, run_helm: Helm) -> None:
-    release = f"hs-{uuid.uuid4().hex[:6]}"
-    rendered = run_helm("template", release, str(CHART), "--namespace", namespace)
-    rbac = "---\n".join(
-        yaml.safe_dump(d)
-        for d in docs_of(rendered)
-        if d["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding")
-    )
-    crds.kubectl("apply", "-n", namespace, "-f", "-", input=rbac)
-    try:
-        sa = f"{release}-hyperscore"
-        allowed = [
-            ("get", "maturityassessments.hyperscore.dev"),
-            ("patch", "maturityassessments.hyperscore.dev/status"),
-            ("update", "maturityassessments.hyperscore.dev/finalizers"),
-            ("create", "jobs.batch"),
-            ("delete", "jobs.batch"),
-            ("get", "pods/log"),
-            ("get", "pods/status"),
-            ("create", "configmaps"),
-            ("get", "secrets"),
-            ("create", "networkpolicies.networking.k8s.io"),
-            ("create", "events"),
-            ("list", "customresourcedefinitions.apiextensions.k8s.io"),
-        ]
-        denied = [
-            ("list", "secrets"),
-            ("watch", "secrets"),
-            ("create", "pods"),
-            ("delete", "maturityassessments.hyperscore.dev"),
-            ("create", "deployments.apps"),
-            ("update", "jobs.batch"),
-            ("create", "clusterroles.rbac.authorization.k8s.io"),
-            ("create", "customresourcedefinitions.apiextensions.k8s.io"),
-        ]
-        assert [a for a in allowed if not can_i(crds, namespace, sa, *a)] == []
-        assert [d for d in denied if can_i(crds, namespace, sa, *d)] == []
-    finally:
-        crds.kubectl("delete", "-n", namespace, "-f", "-", "--wait=false", input=rbac, check=False)
-
-
-def strip_helm(doc: dict[str, Any]) -> dict[str, Any]:
-    metas = [doc["metadata"]]
-    if doc["kind"] == "Deployment":
-        metas.append(doc["spec"]["template"]["metadata"])
-    for meta in metas:
-        for label in HELM_LABELS:
-            meta.get("labels", {}).pop(label, None)
-    return doc
-
-
-def test_plain_install_matches_the_chart(crds: ControlPlane, run_helm: Helm) -> None:
-    built = docs_of(crds.kubectl("kustomize", str(INSTALL)).stdout)
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    for doc in built:
-        by_kind.setdefault(doc["kind"], []).append(doc)
-    assert [d["metadata"]["name"] for d in by_kind.pop("Namespace")] == ["hyperscore-system"]
-    crd_names = sorted(d["metadata"]["name"] for d in by_kind.pop("CustomResourceDefinition"))
-    assert crd_names == sorted(f"{info.plural}.hyperscore.dev" for info in KINDS)
-    rendered = run_helm("template", "hyperscore", str(CHART), "--namespace", "hyperscore-system")
-    chart = sorted((strip_helm(d) for d in docs_of(rendered)), key=lambda d: d["kind"])
-    install = sorted((d for docs in by_kind.values() for d in docs), key=lambda d: d["kind"])
-    assert install == chart, "manifests/install/operator.yaml is out of step with the chart"
-    crds.kubectl(
-        "apply",
-        "--dry-run=server",
-        "-f",
-        "-",
-        input=yaml.safe_dump_all(
-            [
-                d
-                for d in built
-                if d["kind"] in ("Namespace", "CustomResourceDefinition", "ClusterRole")
-            ]
-        ),
-    )
