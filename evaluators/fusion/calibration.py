@@ -50,7 +50,7 @@ CREDIBLE = 0.9
 _PRIOR_A = 3.0
 _PRIOR_B = 200.0
 _PRIOR_NOISE_VAR = _PRIOR_B / (_PRIOR_A - 1.0)  # prior mean of sigma^2 = 100
-_PRIOR_SD = {"intercept": 10.0, "V": 25.0, "level": 5.0}
+_PRIOR_SD = {"intercept": 10.0, "V": 25.0, "coverage": 25.0, "level": 5.0}
 _FORMAT = "hyperscore.calibration/v1"
 
 
@@ -63,9 +63,14 @@ DEFAULT_FEATURES = feature_names()
 
 
 def features(
-    v: float, levels: Mapping[str, int] | None = None, names: Sequence[str] = DEFAULT_FEATURES
+    v: float,
+    levels: Mapping[str, int] | None = None,
+    names: Sequence[str] = DEFAULT_FEATURES,
+    coverage: float | None = None,
 ) -> FloatArray:
-    """One feature row: 1, V, and level / 4 for each ``level:<dimension>`` in ``names``."""
+    """One feature row: 1, V, ``coverage`` (the level-weighted share of catalogue practices
+    with evidence, :func:`hyperscore.evaluators.fusion.apply.practice_coverage`) and level / 4
+    for each ``level:<dimension>`` in ``names``."""
     if not (0.0 <= v <= 1.0):
         raise ValueError(f"V must be in [0, 1], got {v!r}")
     row: list[float] = []
@@ -74,6 +79,10 @@ def features(
             row.append(1.0)
         elif name == "V":
             row.append(float(v))
+        elif name == "coverage":
+            if coverage is None or not (0.0 <= coverage <= 1.0):
+                raise ValueError(f"coverage must be given in [0, 1], got {coverage!r}")
+            row.append(float(coverage))
         elif name.startswith("level:"):
             dim = name.removeprefix("level:")
             if levels is None or dim not in levels:
@@ -176,9 +185,11 @@ class Calibration:
             loc, low, high = (min(SCORE_MAX, max(SCORE_MIN, t)) for t in (loc, low, high))
         return Prediction(score=loc, low=low, high=high, level=level)
 
-    def score(self, v: float, levels: Mapping[str, int] | None = None) -> Prediction:
+    def score(
+        self, v: float, levels: Mapping[str, int] | None = None, coverage: float | None = None
+    ) -> Prediction:
         """Calibrated 0-100 score (with 90% interval) for a fused V and dimension levels."""
-        return self.predict(features(v, levels, self.feature_names))
+        return self.predict(features(v, levels, self.feature_names, coverage))
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-serialisable dict (for the ScoringPolicy status); see :meth:`from_json`."""
