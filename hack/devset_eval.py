@@ -6,8 +6,8 @@ DIR holds one folder per repository named ``owner+name`` (extracted with
 ../shared/bench/extract.sh) or a git mirror at ``DIR/owner+name/repo`` (then the listed
 commit is read directly from the bare repository). Prints Pearson and Spearman of the
 baseline score against ``label.overall`` (the calibrated headline score is
-fitted on this set: `hyperscore validate` reports it leave-one-out), MAE, level accuracy and per-dimension agreement
-(exact and within one level). Nothing here is tuned per repository.
+fitted on this set: `hyperscore validate` reports it leave-one-out), MAE, level accuracy
+and per-dimension agreement (exact and within one level). Nothing here is tuned per repository.
 """
 
 from __future__ import annotations
