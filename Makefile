@@ -33,12 +33,12 @@ demo: install ## install, then assess the bundled example project
 	$(VENV)/bin/hyperscore assess examples/demo-project
 
 .PHONY: system-deps
-system-deps: ## Debian packages the tests need (chromium, git); a no-op when present
+system-deps: ## Debian packages the tests need (chromium, git, bubblewrap, prometheus); a no-op when present
 	@hack/system-deps.sh
 
 .PHONY: test
 test: install system-deps k8s-bins ## run the whole test suite (builds or reuses the Kubernetes binaries)
-	$(PY) -m pytest tests -p no:cacheprovider $(PYTEST_ARGS)
+	HYPERSCORE_REQUIRE_SANDBOX=1 $(PY) -m pytest tests -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: test-unit
 test-unit: install ## tests that need no control plane
@@ -48,9 +48,25 @@ test-unit: install ## tests that need no control plane
 crds: install ## regenerate the CRDs from the pydantic models (crds/, the chart, manifests/install)
 	$(PY) -m hyperscore.operator.api.crdgen --out crds/ --chart charts/hyperscore/crds/ --copy manifests/install/crds/
 
+.PHONY: manifests
+manifests: install $(HELM) ## regenerate manifests/install/operator.yaml from the Helm chart
+	$(PY) hack/render_install.py --helm $(HELM)
+
+.PHONY: claim-vectors
+claim-vectors: install ## re-embed the catalogue's claim sentences into the bundled vectors
+	$(PY) -m hyperscore.evaluators.decompose.semantic
+
 .PHONY: calibrate-semantic
 calibrate-semantic: install ## refit the semantic parser's threshold on the labelled sentences
 	$(PY) hack/calibrate_semantic.py
+
+.PHONY: calibrate-fusion
+calibrate-fusion: install ## refit the factory score calibration on the development set
+	$(PY) hack/calibrate_fusion.py
+
+.PHONY: train-impact
+train-impact: install ## retrain the impact GNN (ImpactFore) and rewrite its weights and metrics
+	$(PY) hack/train_impact.py
 
 .PHONY: lint
 lint: install ## ruff, mypy and the import contracts

@@ -259,7 +259,8 @@ class Assessment(BaseModel):
     )
     fusion: FusionSummary | None = None
     roadmap: list[RoadmapItem] = Field(
-        default_factory=list, description="what-if roadmap, highest forecast gain first"
+        default_factory=list,
+        description="what-if roadmap in priority order: prerequisites first, then by gain",
     )
 
     def to_json_dict(self) -> dict[str, Any]:

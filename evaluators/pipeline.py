@@ -10,11 +10,19 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from hyperscore.evaluators.assessment import Assessment, Finding, Severity, StageResult
+from hyperscore.evaluators.assessment import (
+    Assessment,
+    Finding,
+    PracticeResult,
+    RoadmapItem,
+    Severity,
+    StageResult,
+)
 from hyperscore.evaluators.decompose.context import DetectionContext
 from hyperscore.evaluators.decompose.graphs import link_practices
 from hyperscore.evaluators.decompose.practices import detect_practices, dimension_levels
 from hyperscore.evaluators.findings import run_rules
+from hyperscore.evaluators.fusion.apply import FusedScore
 from hyperscore.evaluators.ingest import Limits, ingest_tree
 from hyperscore.evaluators.ingest.walk import ProgressFn
 from hyperscore.evaluators.model import IngestResult
@@ -36,12 +44,14 @@ class Options:
     semantic: bool = True
     use_cache: bool = True
     progress: ProgressFn | None = None
-    stages: tuple[str, ...] = ("logic", "repro", "novelty")
+    stages: tuple[str, ...] = ("logic", "repro", "novelty", "impact")
     kb_uri: str | None = None
     export_smt: str | None = None
     sandbox: bool = False
     allow_unsafe_sandbox: bool = False
     run_notebooks: bool = False
+    #: Meta-self-evaluation replicates (docs/scoring.md); 0 or 1 switches Meta off.
+    meta_replicates: int = 16
 
 
 def assess_ingested(result: IngestResult, options: Options | None = None) -> Assessment:
@@ -62,11 +72,17 @@ def assess_ingested(result: IngestResult, options: Options | None = None) -> Ass
         key=lambda f: (-f.severity.rank, f.path, f.line or 0, f.rule_id),
     )
     counts = {s.value: sum(1 for f in findings if f.severity == s) for s in Severity}
+    fused = _fuse(ctx, stage_results, levels, practices, options)
     return Assessment(
         tool_version=tool_version(),
         source=result.source,
-        score=(base := baseline_score(dims, practices)),
-        baseline_score=base,
+        score=fused.score,
+        baseline_score=baseline_score(dims, practices),
+        score_interval=fused.interval,
+        hyper_score=fused.hyper_score,
+        components=fused.components,
+        fusion=fused.summary,
+        roadmap=_roadmap(stage_results),
         level=overall_level(levels),
         dimensions=levels,
         dimension_details=dims,
@@ -83,6 +99,42 @@ def assess_ingested(result: IngestResult, options: Options | None = None) -> Ass
     )
 
 
+def _fuse(
+    ctx: DetectionContext,
+    stages: dict[str, StageResult],
+    levels: dict[str, int],
+    practices: list[PracticeResult],
+    options: Options,
+) -> FusedScore:
+    """Issue 7: Meta (unless off), then V, Shapley, calibrated score and HyperScore."""
+    from hyperscore.evaluators.fusion.apply import fuse_assessment, load_state, practice_coverage
+
+    state = load_state()
+    coverage = practice_coverage(practices)
+    if options.meta_replicates <= 1:
+        return fuse_assessment(
+            stages, levels, coverage, state, meta_why="meta-evaluation switched off"
+        )
+    from hyperscore.evaluators.meta import meta_stability
+
+    meta = meta_stability(ctx, stages, state, n=options.meta_replicates)
+    return fuse_assessment(stages, levels, coverage, state, meta.value, meta.details)
+
+
+def _roadmap(stages: dict[str, StageResult]) -> list[RoadmapItem]:
+    """The impact stage's what-if roadmap (``details["roadmap"]``) in the stage's priority
+    order -- a prerequisite before what needs it, then by gain; malformed items skipped."""
+    impact = stages.get("impact")
+    raw = impact.details.get("roadmap", []) if impact is not None else []
+    items = []
+    for item in raw if isinstance(raw, list) else []:
+        try:
+            items.append(RoadmapItem.model_validate(item))
+        except ValueError:
+            continue
+    return items  # the stage's order: prerequisites first, then by gain (docs/impact.md)
+
+
 def run_stages(inp: StageInput, options: Options) -> dict[str, StageResult]:
     """Run the enabled evaluation stages in order; a failing stage is recorded, not raised."""
     out: dict[str, StageResult] = {}
@@ -97,6 +149,10 @@ def run_stages(inp: StageInput, options: Options) -> dict[str, StageResult]:
                 out.update(_sandbox_and_repro(inp, options))
             elif name == "novelty":
                 out[name] = _novelty(inp, options)
+            elif name == "impact":
+                from hyperscore.evaluators.stages import impact
+
+                out[name] = impact.run(inp)
         except Exception as exc:
             line = " ".join(str(exc).split())[:300]
             out[name] = StageResult(
@@ -192,6 +248,13 @@ def _kb_stamp(options: Options) -> str:
         return f"{path}:absent"
 
 
+def _fusion_stamp(options: Options) -> str:
+    """The cache must miss when the review loop writes new weights or a new calibration."""
+    from hyperscore.evaluators.fusion.apply import state_stamp
+
+    return f"meta={options.meta_replicates};{state_stamp()}"
+
+
 def _local_root(result: IngestResult) -> Path | None:
     if result.source.type == "directory":
         path = Path(result.source.location)
@@ -214,6 +277,7 @@ def assess(spec: str, options: Options | None = None) -> tuple[Assessment, Inges
                 "limits": repr(options.limits),
                 "stages": list(options.stages),
                 "kb": _kb_stamp(options),
+                "fusion": _fusion_stamp(options),
             }
             key = cache.fingerprint(files, tree.omitted, settings)
             hit = cache.load(key)

@@ -48,8 +48,9 @@ def test_dropped_stages_renormalise_and_say_why(notebook) -> None:  # type: igno
     a = notebook
     used = [c for c in a.components.values() if c.status == "used"]
     dropped = [c for c in a.components.values() if c.status == "dropped"]
-    # no knowledge base in the test environment and no impact stage result: both drop out
-    assert {"novelty", "impact"} <= {c.name for c in dropped}
+    # no knowledge base in the test environment: novelty drops out; the impact stage ran
+    assert "novelty" in {c.name for c in dropped}
+    assert "impact" in {c.name for c in used}
     assert all(c.why and c.weight == 0.0 and c.shapley is None for c in dropped)
     assert math.isclose(sum(c.weight for c in used), 1.0, abs_tol=1e-9)
     nominal = default_weights()
@@ -146,5 +147,6 @@ def test_roadmap_comes_from_the_impact_stage_and_skips_bad_items() -> None:
         score=0.4,
         details={"roadmap": [good, {"practice": "x", "dimension": "nope"}, better]},
     )
-    assert [r.practice for r in _roadmap({"impact": impact})] == ["registry", "ci-tests"]
+    # the stage's priority order is kept (a prerequisite may have the smaller gain)
+    assert [r.practice for r in _roadmap({"impact": impact})] == ["ci-tests", "registry"]
     assert _roadmap({}) == []
