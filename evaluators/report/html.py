@@ -359,7 +359,7 @@ def render_html(assessment: Assessment) -> str:
     counts = {s: sum(1 for p in assessment.practices if p.state == s) for s in PracticeState}
     values = {
         "tool_version": esc(assessment.tool_version),
-        "title": esc(f"HyperScore {assessment.score:.0f}/100 · {source.location}"),
+        "title": esc(f"Maturity score {assessment.score:.0f}/100 · {source.location}"),
         "css": _template("report.css"),
         "source": esc(f"{source.location}{rev}"),
         "meta": esc(

@@ -97,7 +97,7 @@ def _headline(assessment: Assessment) -> list[str]:
         else []
     )
     return [
-        f"## HyperScore: {assessment.score:.1f}/100 · level {assessment.level} "
+        f"## Maturity score: {assessment.score:.1f}/100 · level {assessment.level} "
         f"({level_name(assessment.level)})",
         "",
         *fused,

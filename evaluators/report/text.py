@@ -44,7 +44,7 @@ def _headline(assessment: Assessment) -> Text:
     source = assessment.source
     rev = f" @ {source.revision[:12]}" if source.revision else ""
     line = Text()
-    line.append("HyperScore ", style="bold")
+    line.append("Maturity score ", style="bold")
     line.append(f"{assessment.score:.1f}/100", style=f"bold {_score_style(assessment.score)}")
     line.append("  ·  level ")
     line.append(

@@ -233,7 +233,7 @@ def test_fail_under(
 ) -> None:
     code, out, err = run(capsys, "assess", "proj", "--fail-under", threshold)
     assert code == expected
-    assert "HyperScore 38.8/100" in out  # the report is written either way
+    assert "Maturity score 38.8/100" in out  # the report is written either way
     assert ("below --fail-under" in err) == (expected == EXIT_FAIL_THRESHOLD)
 
 

@@ -74,8 +74,8 @@ def test_human_formats_show_the_score(
 ) -> None:
     assessment, _ = assessed
     score = f"{assessment.score:.1f}"
-    assert f"HyperScore {score}/100" in reports["text"]
-    assert reports["markdown"].startswith(f"## HyperScore: {score}/100")
+    assert f"Maturity score {score}/100" in reports["text"]
+    assert reports["markdown"].startswith(f"## Maturity score: {score}/100")
     html = reports["html"]
     assert html.count('class="card dim"') == 8
     assert "<script" not in html

@@ -27,7 +27,7 @@ def table_rows(md: str, header: str) -> list[str]:
 
 def test_headline_and_dimension_table_with_text_bars() -> None:
     md = render_markdown(make_assessment())
-    assert md.startswith("## HyperScore: 38.8/100 · level 1 (DevOps, no MLOps)\n")
+    assert md.startswith("## Maturity score: 38.8/100 · level 1 (DevOps, no MLOps)\n")
     rows = table_rows(md, "| Dimension | Level | Means | Why |")
     assert len(rows) == 8
     assert rows[0].startswith("| reproducibility | `██░░` 2 |")

@@ -11,7 +11,7 @@ ESC = "\x1b["
 def test_plain_text_has_no_escape_sequences() -> None:
     out = render_text(make_assessment(), color=False)
     assert ESC not in out
-    assert "HyperScore 38.8/100" in out
+    assert "Maturity score 38.8/100" in out
     assert "level 1 (DevOps, no MLOps)" in out
 
 
