@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING
 
 from hyperscore.evaluators.report import FORMATS
 from hyperscore.operator.cli_kb import add_kb_parser, cmd_kb
+from hyperscore.operator.cli_operator import add_operator_parser, cmd_operator
+from hyperscore.operator.cli_review import add_review_parser, cmd_review
+from hyperscore.operator.cli_validate import add_validate_parser, cmd_validate
 
 if TYPE_CHECKING:
     from hyperscore.evaluators.assessment import Assessment
@@ -96,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hyperscore {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_kb_parser(sub)
+    add_operator_parser(sub)
+    add_review_parser(sub)
+    add_validate_parser(sub)
 
     assess = sub.add_parser(
         "assess",
@@ -342,6 +348,20 @@ def _kb(args: argparse.Namespace) -> int:
         raise CliError(" ".join(str(exc).split())[:300]) from None
 
 
+def _validate(args: argparse.Namespace) -> int:
+    try:
+        return cmd_validate(args)
+    except (ValueError, OSError) as exc:
+        raise CliError(" ".join(str(exc).split())[:300]) from None
+
+
+def _review(args: argparse.Namespace) -> int:
+    try:
+        return cmd_review(args)
+    except (ValueError, OSError) as exc:
+        raise CliError(" ".join(str(exc).split())[:300]) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -351,7 +371,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    handlers = {"assess": cmd_assess, "kb": _kb}
+    handlers = {
+        "assess": cmd_assess,
+        "kb": _kb,
+        "operator": cmd_operator,
+        "review": _review,
+        "validate": _validate,
+    }
     try:
         return handlers[args.command](args)
     except CliError as exc:

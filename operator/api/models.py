@@ -223,7 +223,9 @@ class MaturityAssessmentStatus(ApiModel):
     observed_generation: int | None = Field(default=None, ge=0)
     score: float | None = Field(default=None, ge=0, le=100)
     score_interval: ScoreInterval | None = None
-    hyper_score: float | None = Field(default=None, ge=0, le=100)
+    hyper_score: float | None = Field(
+        default=None, ge=100, le=200, description="100 * [1 + sigma(beta ln V + gamma)^kappa]"
+    )
     level: int | None = Field(default=None, ge=0, le=4)
     dimensions: list[DimensionStatus] = Field(
         default_factory=list, json_schema_extra=_list_map("name")

@@ -147,7 +147,7 @@ def test_status_subresource_and_printer_columns(crds: ControlPlane, namespace: s
     status = {
         "observedGeneration": 1,
         "score": 72.5,
-        "hyperScore": 70.1,
+        "hyperScore": 104.2,
         "level": 2,
         "lastScoredTime": "2026-01-02T03:04:05Z",
         "components": [{"name": "practices", "score": 80, "shapley": 41.2}],

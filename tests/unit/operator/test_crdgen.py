@@ -207,11 +207,11 @@ def test_ahp_matrix_must_be_square() -> None:
 
 def test_camel_case_on_the_wire_and_snake_case_in_python() -> None:
     status = MaturityAssessmentStatus.model_validate(
-        {"hyperScore": 71.5, "lastScoredTime": "2026-01-02T03:04:05Z", "observedGeneration": 3}
+        {"hyperScore": 104.5, "lastScoredTime": "2026-01-02T03:04:05Z", "observedGeneration": 3}
     )
-    assert status.hyper_score == 71.5 and status.observed_generation == 3
+    assert status.hyper_score == 104.5 and status.observed_generation == 3
     wire = status.model_dump(by_alias=True, exclude_none=True, mode="json")
-    assert wire["hyperScore"] == 71.5 and wire["lastScoredTime"].startswith("2026-01-02T03:04:05")
+    assert wire["hyperScore"] == 104.5 and wire["lastScoredTime"].startswith("2026-01-02T03:04:05")
     assert "hyper_score" not in wire
 
 
