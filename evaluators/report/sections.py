@@ -252,6 +252,6 @@ def roadmap_line(item: RoadmapItem) -> str:
 
 
 def roadmap(assessment: Assessment, top: int | None = ROADMAP_TOP) -> list[RoadmapItem]:
-    """Highest forecast gain first (the model's order is kept for ties)."""
-    items = sorted(assessment.roadmap, key=lambda r: -r.gain)
+    """The stage's priority order: a prerequisite before what needs it, then by gain."""
+    items = list(assessment.roadmap)
     return items if top is None else items[:top]
