@@ -182,7 +182,9 @@ class Calibration:
         q = float(stats.t.ppf(0.5 + level / 2.0, df=2.0 * self.a))
         low, high = loc - q * scale, loc + q * scale
         if clip:
-            loc, low, high = (min(SCORE_MAX, max(SCORE_MIN, t)) for t in (loc, low, high))
+            low, high = _truncated_interval(loc, scale, 2.0 * self.a, level, (low, high))
+            loc = min(SCORE_MAX, max(SCORE_MIN, loc))
+            low, high = min(low, loc), max(high, loc)
         return Prediction(score=loc, low=low, high=high, level=level)
 
     def score(
@@ -234,3 +236,24 @@ def fit(x: npt.ArrayLike, y: npt.ArrayLike, prior: Calibration | None = None) ->
     calibration as the prior to refine it with a user's own reviews.
     """
     return (prior or default_prior()).update(x, y, note="fitted")
+
+
+def _truncated_interval(
+    loc: float, scale: float, df: float, level: float, untruncated: tuple[float, float]
+) -> tuple[float, float]:
+    """The central ``level`` interval of the predictive t restricted to the 0-100 scale.
+
+    Clipping both ends of the untruncated interval would collapse it to ``100-100`` for a
+    project predicted beyond the top of the scale; the truncated predictive keeps the
+    uncertainty that is left inside the scale. Falls back to clipping when (numerically) no
+    predictive mass lies inside the scale.
+    """
+    dist = stats.t(df=df, loc=loc, scale=scale)
+    lo_cdf, hi_cdf = float(dist.cdf(SCORE_MIN)), float(dist.cdf(SCORE_MAX))
+    mass = hi_cdf - lo_cdf
+    if mass < 1e-9:
+        return tuple(min(SCORE_MAX, max(SCORE_MIN, t)) for t in untruncated)  # type: ignore[return-value]
+    tail = (1.0 - level) / 2.0 * mass
+    low = float(dist.ppf(lo_cdf + tail))
+    high = float(dist.ppf(hi_cdf - tail))
+    return min(SCORE_MAX, max(SCORE_MIN, low)), min(SCORE_MAX, max(SCORE_MIN, high))

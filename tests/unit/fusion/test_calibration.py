@@ -97,6 +97,25 @@ def test_predictions_are_clipped_to_the_expert_scale() -> None:
     assert pred.high == 100.0 and 0.0 <= pred.low < pred.score <= 100.0
 
 
+def test_prediction_beyond_the_scale_keeps_an_interval_inside_it() -> None:
+    """A project predicted above 100 scores 100 with the truncated predictive's interval,
+    not a collapsed 100-100; far inside the scale truncation changes nothing."""
+    x, y = simulate(400, seed=3)
+    cal = fit(x, y)
+    top = np.array([1.0, 1.0, *([1.8] * (P - 2))])  # a few points above the scale
+    assert cal.predict(top, clip=False).score > 100.0
+    pred = cal.predict(top)
+    assert pred.score == 100.0 and pred.high == 100.0
+    assert 80.0 < pred.low < 99.0
+    beyond = cal.predict(np.array([1.0, 1.0, *([4.0] * (P - 2))]))  # no mass left inside
+    assert beyond.score == beyond.low == beyond.high == 100.0
+    mid = np.array([1.0, 0.5, *([0.5] * (P - 2))])
+    inside, raw = cal.predict(mid), cal.predict(mid, clip=False)
+    assert inside.score == pytest.approx(raw.score)
+    assert inside.low == pytest.approx(raw.low, abs=1e-6)
+    assert inside.high == pytest.approx(raw.high, abs=1e-6)
+
+
 def test_json_round_trip_preserves_predictions() -> None:
     post = fit(*simulate(50, seed=6))
     data = json.loads(json.dumps(post.to_json()))
