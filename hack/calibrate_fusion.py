@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 from pathlib import Path
 
@@ -33,18 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--out", default=str(ROOT / "evaluators/fusion/data/factory-calibration.json")
     )
-    parser.add_argument("--samples-cache", help="pickle of assessed samples (for iterating)")
     args = parser.parse_args(argv)
-    cache = Path(args.samples_cache) if args.samples_cache else None
-    if cache is not None and cache.is_file():
-        samples = pickle.loads(cache.read_bytes())
-    else:
-        entries = load_labels(Path(args.labels))
-        samples, _, skipped = collect(entries, Path(args.sources), progress=print)
-        for line in skipped:
-            print(f"skipped {line}", file=sys.stderr)
-        if cache is not None:
-            cache.write_bytes(pickle.dumps(samples))
+    # Assessments are cached by the engine itself (an unchanged repository is not re-read).
+    entries = load_labels(Path(args.labels))
+    samples, _, skipped = collect(entries, Path(args.sources), progress=print)
+    for line in skipped:
+        print(f"skipped {line}", file=sys.stderr)
     if len(samples) < 3:
         print("fewer than 3 labelled repositories found", file=sys.stderr)
         return 2
