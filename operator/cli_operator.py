@@ -114,7 +114,7 @@ def cmd_operator(args: argparse.Namespace) -> int:
         return 2
     kopf.configure(
         debug=args.log_level == "debug",
-        verbose=args.log_level in ("debug", "info"),
+        verbose=args.log_level == "debug",  # kopf's verbose is DEBUG; plain is INFO
         quiet=args.log_level in ("warning", "error"),
     )
     import hyperscore.operator.controller.handlers  # noqa: F401  (registers the handlers)

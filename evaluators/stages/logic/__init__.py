@@ -22,6 +22,7 @@ stage is ``not-applicable`` (score None) so fusion drops the term instead of rea
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -108,6 +109,12 @@ def export_smt(
     return written
 
 
+# z3's default context is process-global and not thread-safe: two assessments running this
+# stage in threads of one process (the operator's in-process executor) crashed z3 with an
+# assertion violation. The stage takes well under a second, so runs take turns.
+_Z3_LOCK = threading.Lock()
+
+
 def run(
     inp: StageInput,
     *,
@@ -122,6 +129,13 @@ def run(
     (defaults to the source directory of a directory assessment). ``export_dir``: also write
     each obligation as SMT-LIB 2 (``--export-smt DIR``). ``timeout_ms``: per obligation.
     """
+    with _Z3_LOCK:
+        return _run(inp, timeout_ms=timeout_ms, root=root, export_dir=export_dir)
+
+
+def _run(
+    inp: StageInput, *, timeout_ms: int, root: Path | None, export_dir: str | Path | None
+) -> StageResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     obs = collect(inp, root if root is not None else default_root(inp), timings)

@@ -334,3 +334,16 @@ def test_nothing_to_check_is_not_applicable(tmp_path: Path) -> None:
 def test_logic_score_formula() -> None:
     assert logic.logic_score({"proved": 3, "refuted": 1, "unknown": 5}) == 0.75
     assert logic.logic_score({"unknown": 2}) is None
+
+
+def test_concurrent_runs_in_threads_agree() -> None:
+    """The operator's in-process executor scores assessments in threads; z3's global context
+    is not thread-safe (it aborted with an assertion violation), so runs must take turns."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    root = FIXTURES / "full-mlops"
+    inp = stage_input(root)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: logic.run(inp, root=root), range(8)))
+    assert {r.score for r in results} == {results[0].score}
+    assert {len(r.checks) for r in results} == {len(results[0].checks)}
