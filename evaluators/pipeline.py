@@ -6,6 +6,8 @@ only where the stages run, never what they compute.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -22,7 +24,7 @@ from hyperscore.evaluators.decompose.context import DetectionContext
 from hyperscore.evaluators.decompose.graphs import link_practices
 from hyperscore.evaluators.decompose.practices import detect_practices, dimension_levels
 from hyperscore.evaluators.findings import run_rules
-from hyperscore.evaluators.fusion.apply import FusedScore
+from hyperscore.evaluators.fusion.apply import FusedScore, FusionState
 from hyperscore.evaluators.ingest import Limits, ingest_tree
 from hyperscore.evaluators.ingest.walk import ProgressFn
 from hyperscore.evaluators.model import IngestResult
@@ -52,6 +54,9 @@ class Options:
     run_notebooks: bool = False
     #: Meta-self-evaluation replicates (docs/scoring.md); 0 or 1 switches Meta off.
     meta_replicates: int = 16
+    #: Weights and calibration to fuse with, instead of the data directory's files (the
+    #: operator passes a ScoringPolicy's state); None = ``fusion.apply.load_state()``.
+    fusion_state: FusionState | None = None
 
 
 def assess_ingested(result: IngestResult, options: Options | None = None) -> Assessment:
@@ -109,7 +114,7 @@ def _fuse(
     """Issue 7: Meta (unless off), then V, Shapley, calibrated score and HyperScore."""
     from hyperscore.evaluators.fusion.apply import fuse_assessment, load_state, practice_coverage
 
-    state = load_state()
+    state = options.fusion_state if options.fusion_state is not None else load_state()
     coverage = practice_coverage(practices)
     if options.meta_replicates <= 1:
         return fuse_assessment(
@@ -252,6 +257,15 @@ def _fusion_stamp(options: Options) -> str:
     """The cache must miss when the review loop writes new weights or a new calibration."""
     from hyperscore.evaluators.fusion.apply import state_stamp
 
+    state = options.fusion_state
+    if state is not None:  # an explicit state: key by its content, not the data directory
+        content = json.dumps(
+            [state.weights, state.calibration.to_json(), state.weights_source],
+            sort_keys=True,
+            default=str,
+        )
+        digest = hashlib.sha256(content.encode()).hexdigest()
+        return f"meta={options.meta_replicates};given:{digest}"
     return f"meta={options.meta_replicates};{state_stamp()}"
 
 

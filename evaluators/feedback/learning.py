@@ -110,9 +110,11 @@ def relearn(
     prior: Calibration | None = None,
     min_reviews: int = MIN_REVIEWS,
     settings: ReinforceSettings = DEFAULT_SETTINGS,
+    start: Mapping[str, float] | None = None,
 ) -> Outcome:
-    """The calibration and weights that all ``items`` imply (module docstring)."""
-    start = default_weights()
+    """The calibration and weights that all ``items`` imply (module docstring). ``start`` is
+    the AHP prior of the weights (a ScoringPolicy's matrix; the default matrix if None)."""
+    start = dict(start) if start is not None else default_weights()
     if not items:
         return Outcome(0, None, start, "ahp-default")
     base = prior or initial_calibration()

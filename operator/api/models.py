@@ -180,6 +180,9 @@ class ComponentStatus(ApiModel):
 
     name: str
     score: float | None = Field(default=None, ge=0, le=100)
+    weight: float | None = Field(
+        default=None, ge=0, le=1, description="effective weight (renormalised over those used)"
+    )
     shapley: float
 
 
@@ -219,6 +222,15 @@ class ReportRef(ApiModel):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
 
 
+class AppliedPolicy(ApiModel):
+    """Which weights and calibration scored the assessment; a new fingerprint rescores it."""
+
+    name: str | None = Field(default=None, description="the ScoringPolicy; unset = built-in")
+    fingerprint: str = Field(pattern=r"^[0-9a-f]{16}$", description="hash of weights+calibration")
+    weights_source: str | None = None
+    calibration_source: str | None = None
+
+
 class MaturityAssessmentStatus(ApiModel):
     observed_generation: int | None = Field(default=None, ge=0)
     score: float | None = Field(default=None, ge=0, le=100)
@@ -238,6 +250,7 @@ class MaturityAssessmentStatus(ApiModel):
     source_revision: str | None = None
     last_scored_time: datetime | None = None
     report: ReportRef | None = None
+    policy: AppliedPolicy | None = None
     conditions: list[Condition] = Field(default_factory=list, json_schema_extra=_list_map("type"))
 
 
@@ -306,12 +319,15 @@ class LearningSettings(ApiModel):
 class ScoringPolicySpec(ApiModel):
     ahp: AhpMatrix | None = None
     learning: LearningSettings = Field(default_factory=LearningSettings)
-    calibration: Literal["none", "isotonic", "temperature"] = "isotonic"
+    calibration: Literal["bayesian", "none"] = Field(
+        default="bayesian",
+        description="bayesian: reviews refit the conjugate calibration; none: factory/prior only",
+    )
 
 
 class CalibrationState(ApiModel):
     method: str
-    samples: int = Field(default=0, ge=0)
+    samples: int = Field(default=0, ge=0, description="expert scores absorbed")
     last_calibrated_time: datetime | None = None
     parameters: dict[str, Any] = Field(
         default_factory=dict, description="method-specific state (free-form)"
@@ -329,7 +345,9 @@ class ScoringPolicyStatus(ApiModel):
     observed_generation: int | None = Field(default=None, ge=0)
     consistency_ratio: float | None = Field(default=None, ge=0, description="AHP CR (< 0.1 ok)")
     weights: dict[str, float] = Field(default_factory=dict, description="AHP prior weights")
-    learned_weights: dict[str, float] = Field(default_factory=dict)
+    learned_weights: dict[str, float] = Field(
+        default_factory=dict, description="REINFORCE weights, once minReviews scored reviews"
+    )
     calibration: CalibrationState | None = None
     feedback: FeedbackCounts | None = None
     conditions: list[Condition] = Field(default_factory=list, json_schema_extra=_list_map("type"))

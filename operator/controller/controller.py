@@ -23,11 +23,26 @@ import kopf
 from pydantic import ValidationError
 
 from hyperscore.evaluators.assessment import Assessment, StageResult
+from hyperscore.evaluators.fusion.apply import FusionState
 from hyperscore.evaluators.ingest import Limits
 from hyperscore.evaluators.stages.sandbox.limits import SandboxLimits
 from hyperscore.operator import metrics
-from hyperscore.operator.api.models import MaturityAssessmentSpec, ReportRef, StageSettings
-from hyperscore.operator.controller import reconcile, resources, schedule, sources, status
+from hyperscore.operator.api.models import (
+    DEGRADED,
+    READY,
+    MaturityAssessmentSpec,
+    ReportRef,
+    StageSettings,
+)
+from hyperscore.operator.controller import (
+    policies,
+    reconcile,
+    resources,
+    reviews,
+    schedule,
+    sources,
+    status,
+)
 from hyperscore.operator.controller.config import OperatorConfig
 from hyperscore.operator.controller.executors import EngineRequest, Executor, ExecutorError
 from hyperscore.operator.controller.kube import Kube
@@ -58,12 +73,14 @@ class Finished:
     run: int
     generation: int
     scored_at: dt.datetime | None
+    policy: str | None = None  # the fingerprint of the policy state it was scored with
 
 
 @dataclass(frozen=True)
 class Outcome:
     assessment: Assessment
     revision: str | None
+    policy: policies.PolicyView | None = None
 
 
 def parse_spec(spec: Mapping[str, Any]) -> MaturityAssessmentSpec:
@@ -86,7 +103,9 @@ def parse_spec(spec: Mapping[str, Any]) -> MaturityAssessmentSpec:
     return parsed
 
 
-def engine_request(spec: MaturityAssessmentSpec, timeout_s: float) -> EngineRequest:
+def engine_request(
+    spec: MaturityAssessmentSpec, timeout_s: float, fusion: FusionState | None = None
+) -> EngineRequest:
     def enabled(stage: str) -> bool:
         return spec.stages.get(stage, StageSettings()).enabled
 
@@ -94,6 +113,7 @@ def engine_request(spec: MaturityAssessmentSpec, timeout_s: float) -> EngineRequ
         semantic=enabled("semantic"),
         stages=tuple(s for s in ENGINE_STAGES if enabled(s)),
         timeout_s=timeout_s,
+        fusion=fusion,
     )
 
 
@@ -112,6 +132,14 @@ def _parse_time(text: Any) -> dt.datetime | None:
         return None
 
 
+def _degraded_by_policy(current: Mapping[str, Any]) -> bool:
+    """Degraded because of the policy: cleared by the next run once the policy works."""
+    for condition in current.get("conditions") or []:
+        if condition.get("type") == DEGRADED and condition.get("status") == "True":
+            return condition.get("reason") in policies.POLICY_REASONS
+    return False
+
+
 class Controller:
     def __init__(self, config: OperatorConfig, executor: Executor, kube: Kube) -> None:
         self.config = config
@@ -121,6 +149,10 @@ class Controller:
         self.limits = Limits()
         self.sandbox_limits = SandboxLimits()
         self._finished: dict[str, Finished] = {}
+        self.policies = policies.Policies(kube.custom)
+        self.reviews = reviews.Reviews(
+            kube, self.policies, retry_s=max(5.0, 3.0 * config.reconcile_seconds)
+        )
 
     # ------------------------------------------------------------------ thin-handler intents
 
@@ -147,12 +179,14 @@ class Controller:
         runs = reconcile.run_numbers(meta.get("annotations") or {})
         observed = current.get("observedGeneration")
         last_scored = _parse_time(current.get("lastScoredTime"))
+        applied = (current.get("policy") or {}).get("fingerprint")
         known = self._finished.get(meta["uid"])
         if known is not None and known.run >= runs.completed:  # newer than what we were shown
             runs = RunNumbers(started=max(runs.started, known.run), completed=known.run)
             if observed != known.generation:  # our status write has not come back yet
                 observed = known.generation
                 last_scored = known.scored_at or last_scored
+            applied = known.policy or applied
         now = dt.datetime.now(dt.UTC)
         try:
             spec = parse_spec(body.get("spec") or {})
@@ -168,8 +202,20 @@ class Controller:
             if observed != generation or runs.in_flight:
                 self._fail(body, patch, runs, "InvalidSpec", str(exc), generation)
             return
-        if not decision.run:
+        if decision.reason == "Suspended":
             return
+        try:
+            policy = await self._policy(namespace, spec)
+        except policies.PolicyError as exc:
+            self._policy_unusable(body, patch, exc, generation)
+            return
+        message = decision.message
+        if not decision.run:
+            if last_scored is None:
+                return
+            if applied == policy.fingerprint and not _degraded_by_policy(current):
+                return
+            message = f"the scoring policy changed or is usable again ({policy.name or 'built-in'})"
         run = runs.current
         async with self.semaphore:
             try:
@@ -177,8 +223,8 @@ class Controller:
                     await asyncio.to_thread(
                         self.kube.annotate, namespace, name, {reconcile.RUN_ANNOTATION: str(run)}
                     )
-                logger.info(f"run {run} of {sources.describe(spec)}: {decision.message}")
-                outcome = await asyncio.to_thread(self._run, body, spec, run)
+                logger.info(f"run {run} of {sources.describe(spec)}: {message}")
+                outcome = await asyncio.to_thread(self._run, body, spec, run, policy)
                 scored_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
                 report = await asyncio.to_thread(self._write_report, body, outcome.assessment)
             except sources.SourceUnavailable as exc:
@@ -203,6 +249,31 @@ class Controller:
                 message = f"internal error: {exc.__class__.__name__}: {' '.join(str(exc).split())}"
                 raise kopf.TemporaryError(message[:500], delay=EXECUTOR_RETRY_S) from None
         self._succeed(body, patch, run, generation, outcome, report, scored_at)
+
+    async def _policy(self, namespace: str, spec: MaturityAssessmentSpec) -> policies.PolicyView:
+        """The policy the assessment is scored with (the watch-fed index; a miss is one GET)."""
+        ref = spec.policy_ref.name if spec.policy_ref is not None else None
+        return await asyncio.to_thread(self.policies.resolve, namespace, ref)
+
+    def _policy_unusable(
+        self, body: kopf.Body, patch: kopf.Patch, exc: policies.PolicyError, generation: int
+    ) -> None:
+        """Degraded while the policy is missing or unusable; written once per message (no
+        retry loop: the timer finds the policy when it appears or is fixed, and runs then)."""
+        message = str(exc)
+        found = {c.get("type"): c for c in (body.get("status") or {}).get("conditions") or []}
+        degraded, ready = found.get(DEGRADED) or {}, found.get(READY) or {}
+        if (degraded.get("status"), degraded.get("message")) == ("True", message) and ready.get(
+            "status"
+        ) == "False":  # a late "awaits scoring" intent may have set Ready to Unknown since
+            return
+        now = dt.datetime.now(dt.UTC)
+        patch.fns.append(
+            status.conditions_patch(
+                status.degraded_conditions(exc.reason, message), generation=generation, now=now
+            )
+        )
+        kopf.warn(body, reason=exc.reason, message=message)
 
     def _fail(
         self,
@@ -255,6 +326,8 @@ class Controller:
         )
         for key, value in fields.items():
             patch.status[key] = value
+        applied = outcome.policy.applied() if outcome.policy is not None else None
+        patch.status["policy"] = applied
         patch.fns.append(
             status.conditions_patch(
                 status.scored_conditions(assessment, outcome.revision),
@@ -263,7 +336,9 @@ class Controller:
             )
         )
         patch.metadata.annotations[reconcile.COMPLETED_ANNOTATION] = str(run)
-        self._finished[meta["uid"]] = Finished(run, generation, scored_at)
+        self._finished[meta["uid"]] = Finished(
+            run, generation, scored_at, applied["fingerprint"] if applied else None
+        )
         metrics.record_assessment(
             meta["namespace"], meta["name"], assessment, scored_at=scored_at.timestamp()
         )
@@ -284,10 +359,17 @@ class Controller:
         finally:
             metrics.observe_stage(stage, time.monotonic() - started)
 
-    def _run(self, body: kopf.Body, spec: MaturityAssessmentSpec, run: int) -> Outcome:
+    def _run(
+        self,
+        body: kopf.Body,
+        spec: MaturityAssessmentSpec,
+        run: int,
+        policy: policies.PolicyView | None = None,
+    ) -> Outcome:
         fetched = self._timed("fetch", lambda: self._fetch(body["metadata"]["namespace"], spec))
         try:
-            request = engine_request(spec, self.config.run_timeout_s)
+            fusion = policy.state if policy is not None else None
+            request = engine_request(spec, self.config.run_timeout_s, fusion)
             result = self._timed("engine", lambda: self.executor.assess(fetched.directory, request))
             assessment = result.assessment.model_copy(update={"source": fetched.info})
             if sandbox_wanted(spec):
@@ -297,7 +379,7 @@ class Controller:
                 assessment = assessment.model_copy(
                     update={"stages": {**assessment.stages, "sandbox": stage}}
                 )
-            return Outcome(assessment=assessment, revision=fetched.info.revision)
+            return Outcome(assessment=assessment, revision=fetched.info.revision, policy=policy)
         finally:
             fetched.close()
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from hyperscore.evaluators.assessment import Assessment
+from hyperscore.evaluators.fusion.apply import FusionState
 from hyperscore.operator.controller.resources import source_archive
 
 ACTOR_NAME = "hyperscore-scorer"
@@ -40,6 +41,7 @@ class EngineRequest:
     semantic: bool
     stages: tuple[str, ...]
     timeout_s: float
+    fusion: FusionState | None = None  # a ScoringPolicy's weights and calibration
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,9 @@ class EngineResult:
     seconds: float
 
 
-def run_engine(source: str, semantic: bool, stages: tuple[str, ...]) -> dict[str, Any]:
+def run_engine(
+    source: str, semantic: bool, stages: tuple[str, ...], fusion: FusionState | None = None
+) -> dict[str, Any]:
     """Assess ``source`` (a directory or archive) and detect its runnable commands; returns
     plain JSON-able data so it crosses process and node boundaries unchanged."""
     from hyperscore.evaluators import pipeline
@@ -57,7 +61,9 @@ def run_engine(source: str, semantic: bool, stages: tuple[str, ...]) -> dict[str
     from hyperscore.evaluators.stages.sandbox.commands import detect_commands
 
     started = time.monotonic()
-    options = pipeline.Options(semantic=semantic, stages=stages, use_cache=True)
+    options = pipeline.Options(
+        semantic=semantic, stages=stages, use_cache=True, fusion_state=fusion
+    )
     assessment, ingest = pipeline.assess(source, options)
     commands = [list(c.argv) for c in detect_commands(DetectionContext(result=ingest, claims={}))]
     return {
@@ -84,31 +90,49 @@ class Executor(Protocol):
 
 
 class InProcessExecutor:
-    """The engine in a worker thread of the operator: no extra processes (tests, tiny installs)."""
+    """The engine in a worker thread of the operator: no extra processes (tests, tiny installs).
+
+    One engine run at a time: the logic stage uses z3's global context, which is not
+    thread-safe (two concurrent runs crashed the operator with a segmentation fault). The Ray
+    actor serialises its calls the same way; ``max_concurrent`` still bounds fetches and
+    sandbox Jobs around the engine."""
 
     name = "in-process"
+    _engine_lock = threading.Lock()
 
     def assess(self, directory: Path, request: EngineRequest) -> EngineResult:
-        return _result(run_engine(str(directory), request.semantic, request.stages))
+        with self._engine_lock:
+            return self._assess(directory, request)
+
+    def _assess(self, directory: Path, request: EngineRequest) -> EngineResult:
+        return _result(run_engine(str(directory), request.semantic, request.stages, request.fusion))
 
     def close(self) -> None:
         """Nothing to release."""
 
 
-def _assess_archive(archive: bytes, semantic: bool, stages: tuple[str, ...]) -> dict[str, Any]:
+def _assess_archive(
+    archive: bytes, semantic: bool, stages: tuple[str, ...], fusion: FusionState | None = None
+) -> dict[str, Any]:
     """Inside the actor: the archive is read by the engine's archive reader (never extracted)."""
     with tempfile.TemporaryDirectory(prefix="hyperscore-ray-") as tmp:
         path = Path(tmp) / "source.tar.gz"
         path.write_bytes(archive)
-        return run_engine(str(path), semantic, stages)
+        return run_engine(str(path), semantic, stages, fusion)
 
 
 class _ScoringActor:
     """One long-lived process holding the loaded models; runs one assessment at a time per
     call (Ray queues calls to an actor)."""
 
-    def assess(self, archive: bytes, semantic: bool, stages: tuple[str, ...]) -> dict[str, Any]:
-        return _assess_archive(archive, semantic, stages)
+    def assess(
+        self,
+        archive: bytes,
+        semantic: bool,
+        stages: tuple[str, ...],
+        fusion: FusionState | None = None,
+    ) -> dict[str, Any]:
+        return _assess_archive(archive, semantic, stages, fusion)
 
     def ping(self) -> str:
         return "pong"
@@ -165,7 +189,7 @@ class RayExecutor:
         ray = self._ray
         try:
             actor = self._ensure_actor(request.timeout_s)
-            ref = actor.assess.remote(archive, request.semantic, request.stages)
+            ref = actor.assess.remote(archive, request.semantic, request.stages, request.fusion)
         except Exception as exc:
             self._actor = None
             raise ExecutorError(f"Ray actor unavailable: {_line(exc)}") from None

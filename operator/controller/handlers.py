@@ -20,7 +20,7 @@ from typing import Any
 import kopf
 
 from hyperscore.operator.api.models import GROUP, VERSION
-from hyperscore.operator.controller import runtime
+from hyperscore.operator.controller import policies, reviews, runtime
 from hyperscore.operator.controller.config import OperatorConfig
 from hyperscore.operator.controller.kube import PLURAL
 
@@ -71,3 +71,59 @@ def watched(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     if event["type"] == "DELETED" and "controller" in memo:
         meta = event["object"]["metadata"]
         memo.controller.forget(meta["namespace"], meta["name"], meta["uid"])
+
+
+# --------------------------------------------------------------------------- ScoringPolicy
+# Status from the spec (AHP weights, consistency, Ready); every watch event, the learning
+# writes included, refreshes the index the assessment timer reads (controller/policies.py).
+
+_POLICIES = (GROUP, VERSION, policies.PLURAL)
+
+
+@kopf.on.create(*_POLICIES)
+def policy_created(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    memo.controller.policies.reconcile(body, patch)
+
+
+@kopf.on.resume(*_POLICIES)
+def policy_resumed(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    memo.controller.policies.reconcile(body, patch)
+
+
+@kopf.on.update(*_POLICIES, field="spec")
+def policy_updated(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
+    memo.controller.policies.reconcile(body, patch)
+
+
+@kopf.on.event(*_POLICIES)
+def policy_watched(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    if "controller" in memo:
+        memo.controller.policies.observe(event)
+
+
+# --------------------------------------------------------------------------- MaturityReview
+# The debate reply in status, then the review is fed to its policy's learning
+# (controller/reviews.py); an assessment not scored yet is retried (TemporaryError).
+
+_REVIEWS = (GROUP, VERSION, reviews.PLURAL)
+
+
+@kopf.on.create(*_REVIEWS)
+async def review_created(
+    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
+) -> None:
+    await memo.controller.reviews.reconcile(body, patch, logger, resumed=False)
+
+
+@kopf.on.resume(*_REVIEWS)
+async def review_resumed(
+    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
+) -> None:
+    await memo.controller.reviews.reconcile(body, patch, logger, resumed=True)
+
+
+@kopf.on.update(*_REVIEWS, field="spec")
+async def review_updated(
+    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **_: Any
+) -> None:
+    await memo.controller.reviews.reconcile(body, patch, logger, resumed=False)

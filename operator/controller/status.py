@@ -179,6 +179,7 @@ def assessment_status(
             ComponentStatus(
                 name=name,
                 score=None if c.term is None else round(100 * c.term, 2),
+                weight=round(c.weight, 4),
                 shapley=round(c.shapley, 4),
             )
             for name, c in sorted(assessment.components.items())

@@ -256,4 +256,4 @@ def test_examples_are_valid_objects() -> None:
     policy = ScoringPolicySpec.model_validate(
         yaml.safe_load((EXAMPLES / "policy.yaml").read_text(encoding="utf-8"))["spec"]
     )
-    assert policy.ahp is not None and len(policy.ahp.matrix) == 8
+    assert policy.ahp is not None and len(policy.ahp.matrix) == 5

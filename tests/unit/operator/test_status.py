@@ -169,7 +169,9 @@ def test_fusion_fields_are_mapped_when_present(assessment: Assessment) -> None:
     MaturityAssessmentStatus.model_validate(status)
     assert status["scoreInterval"] == {"lower": 41.5, "upper": 58.25, "confidence": 0.9}
     assert status["hyperScore"] == 104.2
-    assert status["components"] == [{"name": "logic", "score": 80.0, "shapley": 0.12}]
+    assert status["components"] == [
+        {"name": "logic", "score": 80.0, "weight": 0.3, "shapley": 0.12}
+    ]
     assert status["roadmap"] == [
         {
             "title": "Track experiments",
