@@ -24,6 +24,7 @@ from hyperscore.operator.cli_validate import add_validate_parser, cmd_validate
 
 if TYPE_CHECKING:
     from hyperscore.evaluators.assessment import Assessment
+    from hyperscore.evaluators.fusion.apply import FusionState
 
 EXIT_OK = 0
 EXIT_FAIL_THRESHOLD = 1
@@ -202,7 +203,45 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="stop reading after N files (default 200000)",
     )
+    run.add_argument(
+        "--policy",
+        metavar="FILE",
+        help="fuse with this ScoringPolicy (YAML manifest or its spec: an AHP matrix over "
+        "logic, novelty, impact, repro, meta; a learned status is used too) instead of the "
+        "defaults and the data directory's learned state",
+    )
     return parser
+
+
+def load_policy(path: str) -> FusionState:
+    """The fusion state of a ScoringPolicy file, the same mapping the operator applies.
+
+    A manifest (``kind: ScoringPolicy`` with ``spec`` and maybe ``status``) or a bare spec.
+    Any problem -- unreadable file, bad YAML, an inconsistent AHP matrix (CR > 0.1, the
+    message names the comparisons) -- is one line naming the file."""
+    from hyperscore.evaluators.ingest.formats import FormatError, load_yaml
+    from hyperscore.operator.controller.policies import InvalidPolicy, fusion_state, parse_spec
+
+    try:
+        data = load_yaml(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"--policy {path}: cannot read ({exc.__class__.__name__})") from None
+    except FormatError as exc:
+        raise CliError(f"--policy {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise CliError(f"--policy {path}: expected a ScoringPolicy or its spec (a mapping)")
+    manifest = data.get("kind") == "ScoringPolicy" or "spec" in data
+    spec = data.get("spec") if manifest else data
+    status = data.get("status") if manifest else None
+    name = str((data.get("metadata") or {}).get("name") or Path(path).name)
+    try:
+        return fusion_state(
+            name,
+            parse_spec(spec if isinstance(spec, dict) else {}),
+            status if isinstance(status, dict) else None,
+        )
+    except InvalidPolicy as exc:
+        raise CliError(f"--policy {path}: {exc}") from None
 
 
 def write_atomically(path: Path, content: str) -> None:
@@ -314,6 +353,7 @@ def cmd_assess(args: argparse.Namespace) -> int:
         progress=progress,
         export_smt=args.export_smt,
         use_cache=not args.no_cache,
+        fusion_state=load_policy(args.policy) if args.policy else None,
     )
     try:
         assessment, result = pipeline.assess(args.source, options)

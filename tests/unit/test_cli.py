@@ -362,3 +362,41 @@ def test_missing_path_is_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     code, out, err = run(capsys, "assess", str(tmp_path / "missing"), "-q")
     assert code == EXIT_USAGE
     assert out == "" and err.startswith("hyperscore: error:")
+
+
+POLICY_HEAD = "ahp:\n  criteria: [logic, novelty, impact, repro, meta]\n  matrix:\n"
+
+
+def test_policy_file_sets_the_fusion_weights(tmp_path: Path) -> None:
+    """A ScoringPolicy (or its spec) overrides the AHP defaults, as in the cluster."""
+    third = "0.1111111111"
+    rows = [[1, 9, 9, 9, 9], *([third, 1, 1, 1, 1] for _ in range(4))]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY_HEAD + "".join(f"    - {row}\n" for row in rows).replace("'", ""))
+    out = tmp_path / "report.json"
+    code = main(["assess", str(DEMO), "--policy", str(policy), "-f", "json", "-o", str(out)])
+    assert code == EXIT_OK
+    report = json.loads(out.read_text())
+    used = {k: c["nominal_weight"] for k, c in report["components"].items()}
+    assert used["logic"] == pytest.approx(0.6923, abs=1e-3)  # 9 / (9 + 4) of the eigenvector
+    assert report["fusion"]["weights_source"].startswith("policy policy.yaml")
+
+
+def test_inconsistent_policy_is_one_line_naming_the_comparisons(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [
+        [1, 9, "0.1111111111", 1, 1],
+        ["0.1111111111", 1, 9, 1, 1],
+        [9, "0.1111111111", 1, 1, 1],
+        [1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 1],
+    ]
+    policy = tmp_path / "cyclic.yaml"
+    policy.write_text(POLICY_HEAD + "".join(f"    - {row}\n" for row in rows).replace("'", ""))
+    code = main(["assess", str(DEMO), "--policy", str(policy), "-q"])
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE and len(err.strip().splitlines()) == 1
+    assert str(policy) in err and "consistency ratio" in err and " vs " in err
+    missing = main(["assess", str(DEMO), "--policy", str(tmp_path / "absent.yaml"), "-q"])
+    assert missing == EXIT_USAGE and "absent.yaml" in capsys.readouterr().err
