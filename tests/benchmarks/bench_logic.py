@@ -61,25 +61,27 @@ def generate_dvc(root: Path, stages: int = STAGES) -> Path:
     return root
 
 
-def measure(label: str, path: Path) -> None:
+def measure(label: str, path: Path) -> str:
     runs = [run_child(LOGIC_CHILD, str(path)) for _ in range(REPEATS)]
     logic_s = median([r["logic_s"] for r in runs])
     solve_s = median([r["solve_s"] for r in runs])
-    print(
-        f"logic {label}: {logic_s:.3f} s median of {REPEATS} (solve {solve_s:.3f} s), "
-        f"{runs[0]['obligations']} obligations, LogicScore {runs[0]['score']}"
-    )
     record(
         "logic", repo=label, logic_s=logic_s, solve_s=solve_s, obligations=runs[0]["obligations"]
     )
+    return (
+        f"logic {label}: {logic_s:.3f} s median of {REPEATS} (solve {solve_s:.3f} s), "
+        f"{runs[0]['obligations']} obligations, LogicScore {runs[0]['score']}"
+    )
 
 
-def main() -> None:
+def run() -> list[str]:
+    """The entry point of ``python -m tests.benchmarks logic`` (and ``make bench``)."""
     warm_bytecode()
-    measure("full-mlops", Path("tests/fixtures/full-mlops"))
+    lines = [measure("full-mlops", Path("tests/fixtures/full-mlops"))]
     with tempfile.TemporaryDirectory() as tmp:
-        measure(f"dvc-{STAGES}-stages", generate_dvc(Path(tmp), STAGES))
+        lines.append(measure(f"dvc-{STAGES}-stages", generate_dvc(Path(tmp), STAGES)))
+    return lines
 
 
 if __name__ == "__main__":
-    main()
+    print("\n".join(run()))

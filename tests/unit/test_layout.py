@@ -40,3 +40,17 @@ def test_cli_module_runs_from_the_repository_root() -> None:
         check=False,
     )
     assert proc.returncode == 0 and proc.stdout.startswith("hyperscore ")
+
+
+def test_every_benchmark_has_the_run_entry_point() -> None:
+    """`make bench` imports each tests/benchmarks/bench_*.py and calls its run()."""
+    import ast
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    missing = [
+        path.name
+        for path in sorted(bench.glob("bench_*.py"))
+        if "run"
+        not in {n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)}
+    ]
+    assert not missing, f"benchmarks without run(): {missing}"
